@@ -1,0 +1,153 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Pusher is implemented by connectors that can send rows to their vendor.
+type Pusher interface {
+	// Target returns the named push target (e.g. "leads").
+	Target(name string) (Target, error)
+}
+
+// Target sends one kind of record to a vendor, one row per call.
+type Target interface {
+	// Fields lists the vendor fields a pipeline can map, with their types,
+	// so the mapping layer can parse input text into typed values and
+	// report a wrong field name with its line.
+	Fields() []Field
+	// Validate checks one mapped record against the vendor's documented
+	// rules. A record with problems is never sent.
+	Validate(rec Record) []FieldError
+	// Send submits one record. key is leadpipe's stable row key; the target
+	// stores it in the vendor's own reference field (external_id,
+	// partnerLeadReferenceId...) unless the mapping set that field, so that
+	// Lookup can find the row again.
+	Send(ctx context.Context, rec Record, key string) (Receipt, error)
+	// Lookup finds a record sent before whose outcome is unknown (the process
+	// died, or the connection dropped, between sending and hearing back).
+	// since is when leadpipe first tried to send it. A target whose vendor
+	// offers no lookup returns ErrNoLookup: the row is then reported as
+	// needing a human and is never resent automatically.
+	Lookup(ctx context.Context, rec Record, key string, since time.Time) (Receipt, bool, error)
+}
+
+// Updater is implemented by targets that can update a record sent before
+// (a pipeline's on_change: update).
+type Updater interface {
+	Update(ctx context.Context, vendorID string, rec Record, key string) (Receipt, error)
+}
+
+// Receipt is the vendor's answer to one row.
+type Receipt struct {
+	VendorID   string
+	HTTPStatus int
+	// Extra holds vendor values worth keeping in the ledger (iute's loan_ref
+	// is the VendorID; a client PIN a human needs to check goes here).
+	Extra map[string]string
+}
+
+// ErrNoLookup means the vendor cannot be asked whether a row arrived.
+var ErrNoLookup = errors.New("the vendor offers no way to look a row up")
+
+// RejectedError is a vendor's definitive "no" to one row (a 400 with a
+// validation message). The row fails; it is not retried, now or on a rerun,
+// until its content changes.
+type RejectedError struct {
+	HTTPStatus int
+	Field      string // vendor field, when the vendor names it
+	Reason     string
+}
+
+func (e *RejectedError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("rejected by vendor (HTTP %d): %s: %s", e.HTTPStatus, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("rejected by vendor (HTTP %d): %s", e.HTTPStatus, e.Reason)
+}
+
+// FieldType is the type a vendor field expects. The mapping layer parses
+// input text into it before Validate sees the record.
+type FieldType string
+
+// The field types.
+const (
+	TypeString  FieldType = "string"
+	TypeNumber  FieldType = "number"  // decimal; "15,000.50" → Number("15000.50")
+	TypeInteger FieldType = "integer" // whole number
+	TypeBool    FieldType = "bool"    // true/false/yes/no/1/0
+	TypeDate    FieldType = "date"    // parsed from the input's format, sent in Field.Format
+	TypeList    FieldType = "list"    // a list of strings; input split on "|" or ","
+	TypeFile    FieldType = "file"    // a path (local or s3://) to upload
+)
+
+// Field describes one vendor field a mapping can fill.
+type Field struct {
+	Name     string // dotted path in the vendor body, e.g. "customer.first_name"
+	Type     FieldType
+	Required bool
+	// Enum lists the allowed values, when the vendor documents them.
+	Enum []string
+	// Format is the wire format of a date (Go layout) or a phone
+	// ("au-local", "e164"), when the vendor requires one.
+	Format string
+	Doc    string
+}
+
+// Number is a decimal number kept as its canonical text ("15000",
+// "1234.5"), so no float ever rounds an amount on its way to the vendor.
+type Number string
+
+// Date is a calendar date parsed from input; targets format it themselves.
+type Date struct{ time.Time }
+
+// Record is one mapped input row: vendor field → typed value (string,
+// Number, int64, bool, Date, []string). Row is the 1-based input row number.
+type Record struct {
+	Row    int
+	Fields map[string]any
+}
+
+// String returns a field as text ("" when absent).
+func (r Record) String(name string) string {
+	switch v := r.Fields[name].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case Number:
+		return string(v)
+	case Date:
+		return v.Format("2006-01-02")
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Has reports whether a field is present and not empty.
+func (r Record) Has(name string) bool {
+	v, ok := r.Fields[name]
+	if !ok || v == nil {
+		return false
+	}
+	switch x := v.(type) {
+	case string:
+		return x != ""
+	case Number:
+		return x != ""
+	case []string:
+		return len(x) > 0
+	}
+	return true
+}
+
+// FieldError is one validation problem with one vendor field.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Msg }
