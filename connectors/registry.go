@@ -64,6 +64,21 @@ type Env struct {
 	// non-zero (a push pipeline's rate_limit / concurrency).
 	RateLimit   float64
 	Concurrency int
+	// Refs holds the vendor loan references leadpipe knows (state store).
+	// Vendors without a list endpoint (iute) poll exactly these.
+	Refs RefStore
+	// Open reads a file named in a pipeline or an input row (attachments):
+	// a local path relative to the pipeline file, or an s3:// URL.
+	Open func(ctx context.Context, location string) (io.ReadCloser, error)
+}
+
+// RefStore keeps the loan references of one vendor in the state store.
+type RefStore interface {
+	// AddRef records a reference; rowKey is the push row that created it
+	// ("" for an imported one).
+	AddRef(ctx context.Context, ref, rowKey string) error
+	// Refs lists every known reference, oldest first.
+	Refs(ctx context.Context) ([]string, error)
 }
 
 // Clock returns Env.Now or time.Now.

@@ -372,3 +372,54 @@ func TestConfigProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestConformance(t *testing.T) {
+	connectortest.Run(t, connectortest.Harness{
+		Connector: "lumi",
+		PageSize:  5,
+		Start: func(t *testing.T, size int) *connectortest.Sandbox {
+			if size == 0 {
+				size = -1 // an empty account
+			}
+			e := start(t, size)
+			base := fmt.Sprintf("base_url: %s/v1\nusername: %s\nrate_limit: 1000\npage_size: 5\n", e.http.URL, lumitest.Username)
+			return &connectortest.Sandbox{
+				Config:        base + "password: " + lumitest.Password + "\n",
+				BadAuthConfig: base + "password: not-the-password-42\n",
+				Secret:        "not-the-password-42",
+				Faults:        e.srv.Faults(),
+				Now:           e.clock,
+				Truth: func(table string) int {
+					switch table {
+					case "leads":
+						return len(e.srv.Leads())
+					case "events":
+						return len(e.srv.Events())
+					case "loans":
+						n := 0
+						for _, l := range e.srv.Leads() {
+							if l.Status == "FUNDED" {
+								n++
+							}
+						}
+						return n
+					}
+					return 0
+				},
+				InjectUnknownValues: e.srv.InjectUnknownValues,
+				Change: func(t *testing.T) {
+					e.advance(time.Hour)
+					for _, l := range e.srv.Leads() {
+						if l.Status == "SUBMITTED" || l.Status == "WAITING_FOR_CALL" {
+							if err := e.srv.SetStatus(l.ID, "PROCESSING"); err != nil {
+								t.Fatal(err)
+							}
+							break
+						}
+					}
+					e.advance(time.Minute)
+				},
+			}
+		},
+	})
+}

@@ -21,12 +21,27 @@ type Options struct {
 	// Seed makes the generated dataset deterministic. The same seed and Size
 	// always produce the same records.
 	Seed int64
-	// Size is the number of primary records (leads, loans...) to generate.
-	// Zero means the simulator's default, which is small enough for a demo.
+	// Size is the number of primary records (leads, loans...) to generate,
+	// exactly. Zero means the simulator's default, which is small enough for
+	// a demo; a negative Size means none (an empty account). Below a
+	// simulator's documented coverage size, not every enumeration value can
+	// occur.
 	Size int
 	// Now is the simulator's clock. Nil means time.Now. Generated data is
 	// anchored to a fixed date, not to Now, so datasets are reproducible.
 	Now func() time.Time
+}
+
+// Records returns the number of records to generate: Size, def when Size
+// is 0, and 0 when Size is negative.
+func (o Options) Records(def int) int {
+	switch {
+	case o.Size == 0:
+		return def
+	case o.Size < 0:
+		return 0
+	}
+	return o.Size
 }
 
 // Clock returns Options.Now or time.Now.

@@ -49,12 +49,9 @@ type Server struct {
 var _ sandbox.Sandbox = (*Server)(nil)
 
 // New builds a simulator with the deterministic dataset of opts.Seed and
-// opts.Size (DefaultSize when 0).
+// opts.Size (DefaultSize when 0, none when negative).
 func New(opts sandbox.Options) *Server {
-	size := opts.Size
-	if size <= 0 {
-		size = DefaultSize
-	}
+	size := opts.Records(DefaultSize)
 	ids, leads, events := generate(opts.Seed, size)
 	s := &Server{
 		now:          opts.Clock(),
