@@ -82,6 +82,11 @@ const (
 	TypeDate    FieldType = "date"    // parsed from the input's format, sent in Field.Format
 	TypeList    FieldType = "list"    // a list of strings; input split on "|" or ","
 	TypeFile    FieldType = "file"    // a path (local or s3://) to upload
+	// TypePhone is a phone number, normalized from any common input form
+	// to Field.Format: "e164" (+61412345678, the default) or "national"
+	// (0412345678), for the region in Field.Region. An input that is not a
+	// phone number is passed on as written, for Validate to reject.
+	TypePhone FieldType = "phone"
 )
 
 // Field describes one vendor field a mapping can fill.
@@ -91,9 +96,11 @@ type Field struct {
 	Required bool
 	// Enum lists the allowed values, when the vendor documents them.
 	Enum []string
-	// Format is the wire format of a date (Go layout) or a phone
-	// ("au-local", "e164"), when the vendor requires one.
+	// Format is the wire format of a date (Go layout) or a phone ("e164",
+	// "national"), when the vendor requires one.
 	Format string
+	// Region is the ISO country of national phone numbers ("AU", "MD").
+	Region string
 	Doc    string
 }
 

@@ -47,11 +47,11 @@ type Table struct {
 
 // The canonical tables.
 var (
-	Leads        = tableOf[Lead]("leads", "lead_uid")
-	Events       = tableOf[Event]("events", "event_uid")
-	Loans        = tableOf[Loan]("loans", "loan_uid")
-	Installments = tableOf[Installment]("installments", "")
-	Payments     = tableOf[Payment]("payments", "payment_uid")
+	Leads        = NewTable[Lead]("leads", "lead_uid")
+	Events       = NewTable[Event]("events", "event_uid")
+	Loans        = NewTable[Loan]("loans", "loan_uid")
+	Installments = NewTable[Installment]("installments", "")
+	Payments     = NewTable[Payment]("payments", "payment_uid")
 )
 
 // Tables lists every canonical table.
@@ -94,7 +94,10 @@ var kindOf = map[reflect.Type]Kind{
 	reflect.TypeFor[Int]():       KindInt,
 }
 
-func tableOf[T any](name, key string) *Table {
+// NewTable describes the table whose rows are T, from T's `col` tags. The
+// canonical tables are built this way; so are leadpipe's own outputs such as
+// push receipts, so that every writer handles them alike.
+func NewTable[T any](name, key string) *Table {
 	t := &Table{Name: name, Key: key, rowType: reflect.TypeFor[T](), byName: map[string]int{}}
 	var walk func(rt reflect.Type, base uintptr)
 	walk = func(rt reflect.Type, base uintptr) {

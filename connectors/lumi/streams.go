@@ -2,6 +2,7 @@ package lumi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -39,19 +40,43 @@ func (k *connector) HTTPStats() connectors.HTTPStats {
 	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
 }
 
-// since returns where an incremental stream resumes, or the zero time for a
-// full read.
-func (k *connector) since(req *connectors.ReadRequest, stream string) time.Time {
+// cursor is where a stream resumes: the start of the last run, and the
+// events that run already emitted near its end. An incremental run re-reads
+// a lookback window before the cursor, so that clock skew between leadpipe
+// and Lumi or a late write at Lumi never leaves a gap; the remembered events
+// keep that overlap from writing the same events (and the leads they touch)
+// twice.
+type cursor struct {
+	At   time.Time `json:"at"`
+	Seen []string  `json:"seen,omitempty"`
+}
+
+func (c cursor) String() string {
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// since returns where an incremental stream resumes (zero for a full read)
+// and the events already emitted in its overlap.
+func (k *connector) since(req *connectors.ReadRequest, stream string, seen map[string]bool) time.Time {
 	v, ok := req.State[stream]
-	if !ok || req.FullRefresh {
+	if !ok || req.FullRefresh || v == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
-		return time.Time{}
+	var c cursor
+	if err := json.Unmarshal([]byte(v), &c); err != nil {
+		// An older cursor is a bare timestamp.
+		t, terr := time.Parse(time.RFC3339Nano, v)
+		if terr != nil {
+			k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
+			return time.Time{}
+		}
+		c.At = t
 	}
-	return t.Add(-k.cfg.Lookback)
+	for _, id := range c.Seen {
+		seen[id] = true
+	}
+	return c.At.Add(-k.cfg.Lookback)
 }
 
 // Read syncs the requested streams. One pass over the events serves all
@@ -64,7 +89,11 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 		now = time.Now()
 	}
 	wantLeads, wantEvents, wantLoans := req.Wants("leads"), req.Wants("events"), req.Wants("loans")
-	leadsSince, eventsSince, loansSince := k.since(req, "leads"), k.since(req, "events"), k.since(req, "loans")
+	seen := map[string]bool{}
+	leadsSince, eventsSince, loansSince := k.since(req, "leads", seen), k.since(req, "events", seen), k.since(req, "loans", seen)
+	// Events near the end of this run are remembered in the cursor.
+	recentFrom := now.Add(-k.cfg.Lookback - time.Minute)
+	var recent []string
 
 	// The event pass reaches back to the earliest point any stream needs.
 	var from time.Time
@@ -88,6 +117,12 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 		for i := range evs {
 			e := &evs[i]
 			ev := k.norm.event(e)
+			if seen[ev.EventUID] {
+				continue // emitted by the last run, re-read in the overlap
+			}
+			if !ev.OccurredAt.Time().Before(recentFrom) {
+				recent = append(recent, ev.EventUID)
+			}
 			if wantEvents {
 				b.Events = append(b.Events, ev)
 			}
@@ -126,9 +161,9 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 			return err
 		}
 	}
-	cursor := now.UTC().Format(time.RFC3339Nano)
+	next := cursor{At: now.UTC(), Seen: recent}.String()
 	for _, s := range req.Streams {
-		req.SetCursor(s, cursor)
+		req.SetCursor(s, next)
 	}
 	return nil
 }

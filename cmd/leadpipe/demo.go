@@ -1,0 +1,174 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadpipe/leadpipe/connectors/sandbox"
+	"github.com/leadpipe/leadpipe/examples"
+	"github.com/leadpipe/leadpipe/pipelines"
+	"github.com/leadpipe/leadpipe/pipelines/state"
+)
+
+const demoMarker = ".leadpipe-demo"
+
+// demoRates lifts the examples' rate limits for the in-process sandboxes.
+var demoRates = map[string]string{
+	"LUMI_RATE_LIMIT": "200", "LUMI_PUSH_RATE": "50",
+}
+
+func newDemoCmd(g *globals) *cobra.Command {
+	var out string
+	var opts sandbox.Options
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the example pipelines against built-in vendor sandboxes (no account needed)",
+		Long: `Start every vendor sandbox in-process, then run the example pipelines against
+them: pulls into a Parquet lake, and bulk pushes from sample CSVs with receipts.
+Needs no network and no credentials.
+
+The output directory gets the lake (one folder per table), the run manifests
+(_runs/), receipts and rejects, the pipelines that were run (pipelines/) and
+the state store (.leadpipe/). Running the demo again starts it afresh.`,
+		Example: "  leadpipe demo\n  leadpipe demo --out /tmp/lake --size 2000",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.logLevel == "" {
+				g.logLevel = "warn" // the summaries tell the story
+			}
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			dir, err := prepareDemoDir(out)
+			if err != nil {
+				return withCode(exitInvalid, err)
+			}
+			run, err := sandbox.Start("127.0.0.1:0", opts)
+			if err != nil {
+				return err
+			}
+			defer run.Close()
+			env := run.Env()
+			env["LEADPIPE_LAKE"] = dir
+			// The sandboxes answer at once; the examples' production rate
+			// limits would only make the demo slow.
+			for k, v := range demoRates {
+				env[k] = v
+			}
+			for _, sb := range run.Sandboxes {
+				if w, ok := sb.(interface{ SetRateWindow(time.Duration) }); ok {
+					w.SetRateWindow(time.Second) // Lofty's per-minute window, shortened
+				}
+			}
+			lookup := func(name string) (string, bool) {
+				if v, ok := env[name]; ok {
+					return v, true
+				}
+				return os.LookupEnv(name)
+			}
+			store, err := state.Open(filepath.Join(dir, ".leadpipe", "state.db"))
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			fmt.Fprintf(g.stdout, "leadpipe demo: sandboxes for %s on %s; output in %s\n\n",
+				strings.Join(sandbox.Vendors(), ", "), run.URL, dir)
+			for _, name := range examples.Demo {
+				path := filepath.Join(dir, "pipelines", name)
+				plan, err := pipelines.Load(path, lookup)
+				if err != nil {
+					return fmt.Errorf("example %s: %w", name, err)
+				}
+				ropts := pipelines.Options{Logger: log}
+				if g.stderrIsTTY() {
+					ropts.Progress = progressLine(g.stderr, plan.Name())
+				}
+				sum, err := pipelines.Run(cmd.Context(), plan, store, ropts)
+				if ropts.Progress != nil {
+					clearLine(g.stderr)
+				}
+				if sum != nil {
+					printSummary(g.stdout, sum)
+					fmt.Fprintln(g.stdout)
+				}
+				if err != nil {
+					return withCode(exitFailed, fmt.Errorf("example %s failed: %w", name, err))
+				}
+			}
+			printDemoQueries(g, dir)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "./leadpipe-demo", "output directory (replaced if it holds an earlier demo)")
+	cmd.Flags().IntVar(&opts.Size, "size", 0, "records per vendor sandbox (0: a few hundred)")
+	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "sandbox dataset seed")
+	return cmd
+}
+
+// prepareDemoDir empties an earlier demo's directory, refuses to touch any
+// other non-empty directory, and copies the example pipelines into it.
+func prepareDemoDir(out string) (string, error) {
+	dir, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return "", err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return "", fmt.Errorf("%s is not empty and was not made by leadpipe demo; choose another --out", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "pipelines"), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by leadpipe demo; rerunning the demo replaces this directory\n"), 0o644); err != nil {
+		return "", err
+	}
+	err = fs.WalkDir(examples.Files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
+			return err
+		}
+		target := filepath.Join(dir, "pipelines", filepath.FromSlash(p))
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := examples.Files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	return dir, err
+}
+
+func printDemoQueries(g *globals, dir string) {
+	q := func(table string) string {
+		return fmt.Sprintf("read_parquet('%s/%s/**/*.parquet', hive_partitioning = true)", dir, table)
+	}
+	fmt.Fprintf(g.stdout, `Query the lake with DuckDB (https://duckdb.org/docs/installation), for example:
+
+  duckdb -c "SELECT vendor, status, count(*) AS leads, sum(amount_requested) AS requested
+             FROM %s GROUP BY ALL ORDER BY vendor, leads DESC"
+
+  duckdb -c "SELECT vendor, currency, count(*) AS loans, sum(principal) AS funded, sum(commission_amount) AS commission
+             FROM %s WHERE status = 'funded' GROUP BY ALL"
+
+Tables are append-only changelogs: for the current state take the latest row per *_uid
+(see "Querying the lake" in the README).
+`, q("leads"), q("loans"))
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/pipelines"
+	"github.com/leadpipe/leadpipe/pipelines/state"
+)
+
+func newRunCmd(g *globals) *cobra.Command {
+	var opts pipelines.Options
+	cmd := &cobra.Command{
+		Use:   "run FILE...",
+		Short: "Run pipelines once",
+		Long: `Run each pipeline file once, in order, and print a summary of what it did.
+
+A pull pipeline resumes from the cursors its last committed run left in the
+state store; --full-refresh ignores them and reads everything again (the new
+rows are appended: readers take the latest row per *_uid). A push pipeline
+sends only the rows its ledger has not seen.
+
+--dry-run reads and validates everything and writes nothing: no files, no
+cursor, no ledger entry, and for a push, no request to the vendor.`,
+		Example: `  leadpipe run examples/lumi.yaml
+  leadpipe run --full-refresh pipelines/*.yaml
+  leadpipe run --dry-run --limit 20 examples/backfill-lumi.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := g.logger()
+			if err != nil {
+				return err
+			}
+			opts.Logger = log
+			var failed []string
+			for _, path := range args {
+				if err := runOne(cmd, g, path, opts); err != nil {
+					var probs config.Problems
+					if errors.As(err, &probs) || errors.Is(err, state.ErrLocked) || len(args) == 1 {
+						return err
+					}
+					fmt.Fprintf(g.stderr, "error: %s: %v\n", path, err)
+					failed = append(failed, path)
+				}
+			}
+			if len(failed) > 0 {
+				return withCode(exitFailed, fmt.Errorf("%d of %d pipelines failed: %s", len(failed), len(args), strings.Join(failed, ", ")))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&opts.FullRefresh, "full-refresh", false, "ignore saved cursors and read everything again")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "read and validate, but write and send nothing")
+	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "push only the first N input rows (a trial run)")
+	return cmd
+}
+
+func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options) error {
+	plan, err := pipelines.Load(path, config.OSEnv)
+	if err != nil {
+		return err
+	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintln(g.stderr, w.String())
+	}
+	store, err := g.openState(plan.Pipeline.State)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if g.stderrIsTTY() {
+		opts.Progress = progressLine(g.stderr, plan.Name())
+	}
+	sum, err := pipelines.Run(cmd.Context(), plan, store, opts)
+	if opts.Progress != nil {
+		clearLine(g.stderr)
+	}
+	if sum != nil {
+		printSummary(g.stdout, sum)
+	}
+	if err != nil {
+		if errors.Is(err, state.ErrLocked) {
+			return err
+		}
+		return withCode(exitFailed, fmt.Errorf("pipeline %s failed: %w", plan.Name(), err))
+	}
+	return nil
+}
+
+// progressLine draws one self-overwriting status line on a terminal.
+func progressLine(w io.Writer, name string) pipelines.ProgressFunc {
+	return func(p pipelines.Progress) {
+		secs := p.Elapsed.Seconds()
+		rate := 0.0
+		if secs > 0 {
+			rate = float64(p.Rows) / secs
+		}
+		line := fmt.Sprintf("%s: %d rows", name, p.Rows)
+		if p.Total > 0 {
+			line = fmt.Sprintf("%s: %d/%d rows (%.0f%%)", name, p.Rows, p.Total, 100*float64(p.Rows)/float64(p.Total))
+		}
+		line += fmt.Sprintf(", %.0f rows/s, %s", rate, p.Elapsed.Round(time.Second))
+		if p.Total > 0 && rate > 0 && p.Rows < p.Total {
+			eta := time.Duration(float64(p.Total-p.Rows) / rate * float64(time.Second))
+			line += fmt.Sprintf(", ETA %s", eta.Round(time.Second))
+		}
+		if p.Detail != "" {
+			line += ", " + p.Detail
+		}
+		fmt.Fprintf(w, "\r\x1b[K%s", line)
+	}
+}
+
+func clearLine(w io.Writer) { fmt.Fprint(w, "\r\x1b[K") }

@@ -1,0 +1,19 @@
+// Package examples ships the example pipelines. `leadpipe demo` copies them
+// next to its output and runs them against the sandboxes; a test validates
+// every one of them.
+package examples
+
+import "embed"
+
+// Files holds every example pipeline and its sample data.
+//
+//go:embed *.yaml data
+var Files embed.FS
+
+// Demo lists the pipelines `leadpipe demo` runs, in order: pulls first, then
+// pushes, then a second pull that picks up what was pushed.
+var Demo = []string{
+	"lumi.yaml",
+	"backfill-lumi.yaml",
+	"lumi.yaml", // again: the pushed leads come back in the incremental pull
+}

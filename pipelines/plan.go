@@ -1,0 +1,167 @@
+// Package pipelines is the engine: it plans a run from a pipeline file,
+// drives source → transforms → sink in bounded batches, keeps the run
+// journal and commits cursors after the data is durable.
+package pipelines
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/sinks"
+	"github.com/leadpipe/leadpipe/sinks/csv"
+	"github.com/leadpipe/leadpipe/sinks/parquet"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/transforms"
+	"gopkg.in/yaml.v3"
+)
+
+// Plan is a pipeline file resolved into the components that run it.
+type Plan struct {
+	File     *config.File
+	Pipeline *config.Pipeline
+	// Warnings are problems that do not stop the pipeline.
+	Warnings config.Problems
+
+	// Pull: a connector source and a file sink.
+	Source       *connectors.Spec
+	SourceConfig any
+	Streams      []string
+	Sink         sinks.Format
+	SinkLocation string
+	Transforms   transforms.Chain
+
+	// Push: a file source and a vendor target.
+	Push *PushPlan
+}
+
+// Kind is "pull" or "push".
+func (p *Plan) Kind() string {
+	if p.Push != nil {
+		return "push"
+	}
+	return "pull"
+}
+
+// Name is the pipeline's name.
+func (p *Plan) Name() string { return p.Pipeline.Name }
+
+// StorageOptions converts YAML storage settings.
+func StorageOptions(o config.StorageOptions) storage.Options {
+	return storage.Options{Region: o.Region, Endpoint: o.Endpoint, UsePathStyle: o.UsePathStyle, Profile: o.Profile}
+}
+
+// Load reads a pipeline file and resolves every component. All problems in
+// the file are returned together as config.Problems.
+func Load(path string, env config.LookupEnv) (*Plan, error) {
+	data, err := readPipelineFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if env == nil {
+		env = config.OSEnv
+	}
+	f := config.Parse(path, data, env)
+	return Resolve(f)
+}
+
+// Resolve turns a parsed file into a plan, decoding the component configs
+// the config package does not know (connectors, transforms).
+func Resolve(f *config.File) (*Plan, error) {
+	p := f.Pipeline
+	plan := &Plan{File: f, Pipeline: p}
+	v := f.V
+	if p.Source.Connector != "" {
+		plan.Source, plan.SourceConfig = resolveConnector(v, "source", p.Source.Connector, &p.Source.Config)
+		if plan.Source != nil {
+			plan.Streams = resolveStreams(v, plan.Source, p.Source.Streams)
+		}
+	}
+	if p.Sink != nil {
+		plan.SinkLocation = f.Resolve(p.Sink.Path)
+		switch p.Sink.Format {
+		case "parquet":
+			pf, err := parquet.New(parquet.Options{
+				Compression:      p.Sink.Parquet.Compression,
+				CompressionLevel: p.Sink.Parquet.CompressionLevel,
+				RowGroupRows:     p.Sink.Parquet.RowGroupRows,
+			})
+			if err != nil {
+				v.Errorf("sink.parquet", "%v", err)
+			} else {
+				plan.Sink = pf
+			}
+		case "csv":
+			delim := ','
+			if d := []rune(p.Sink.CSV.Delimiter); len(d) == 1 {
+				delim = d[0]
+			} else if len(d) > 1 {
+				v.Errorf("sink.csv.delimiter", "must be one character, got %q", p.Sink.CSV.Delimiter)
+			}
+			plan.Sink = csv.New(csv.Options{Delimiter: delim})
+		}
+	}
+	plan.Transforms = resolveTransforms(v, p.Transforms)
+	if p.Push != nil {
+		plan.Push = resolvePush(f, p)
+	}
+	probs := f.Problems()
+	plan.Warnings = probs.Warnings()
+	if err := f.Err(); err != nil {
+		return plan, err
+	}
+	return plan, nil
+}
+
+func resolveConnector(v *config.Validator, at, name string, node *yaml.Node) (*connectors.Spec, any) {
+	spec, ok := connectors.Lookup(name)
+	if !ok {
+		v.Errorf(at+".connector", "unknown connector %q (available: %s)", name, strings.Join(connectors.Names(), ", "))
+		return nil, nil
+	}
+	cfg := spec.NewConfig()
+	v.Decode(at+".config", node, cfg)
+	return spec, cfg
+}
+
+func resolveStreams(v *config.Validator, spec *connectors.Spec, streams []string) []string {
+	if len(streams) == 0 {
+		out := make([]string, 0, len(spec.Streams))
+		for _, s := range spec.Streams {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	seen := map[string]bool{}
+	for i, s := range streams {
+		if _, ok := spec.Stream(s); !ok {
+			var names []string
+			for _, st := range spec.Streams {
+				names = append(names, st.Name)
+			}
+			v.Errorf(fmt.Sprintf("source.streams[%d]", i), "connector %s has no stream %q (streams: %s)", spec.Name, s, strings.Join(names, ", "))
+		}
+		if seen[s] {
+			v.Errorf(fmt.Sprintf("source.streams[%d]", i), "stream %q is listed twice", s)
+		}
+		seen[s] = true
+	}
+	return streams
+}
+
+func readPipelineFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read pipeline %s: %w", path, err)
+	}
+	return data, nil
+}
+
+func resolveTransforms(v *config.Validator, specs []config.Transform) transforms.Chain {
+	for i := range specs {
+		v.Errorf(fmt.Sprintf("transforms[%d]", i), "transforms are not available yet in this version of leadpipe")
+	}
+	return nil
+}

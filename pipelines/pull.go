@@ -1,0 +1,333 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/sinks"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+)
+
+// runPull runs a connector → transforms → lake pipeline under the pull
+// commit protocol:
+//
+//  1. every data file is journaled, then written under a staged name;
+//  2. the files are published under their final names;
+//  3. the run's manifest is written;
+//  4. the cursors advance, in the same transaction that marks the run
+//     committed.
+//
+// A run that fails removes its files. A run that dies is finished or rolled
+// back by the next run of the pipeline (recoverRuns), so the lake never keeps
+// a duplicate row and the cursor never skips data.
+func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) (*Summary, error) {
+	log := opts.log().With("pipeline", plan.Name())
+	started := opts.now()
+	sum := &Summary{
+		RunID: NewRunID(started), Pipeline: plan.Name(), Kind: "pull", DryRun: opts.DryRun,
+		StartedAt: started, Rows: map[string]int64{}, Sink: plan.SinkLocation,
+	}
+	log = log.With("run_id", sum.RunID)
+
+	release, err := store.Lock(ctx, plan.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	sto, err := storage.Open(ctx, plan.SinkLocation, StorageOptions(plan.Pipeline.Sink.Storage))
+	if err != nil {
+		return nil, fmt.Errorf("open sink: %w", err)
+	}
+	if !opts.DryRun {
+		recovered, err := recoverRuns(ctx, plan, store, sto, opts)
+		sum.Recovered = recovered
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	prev, err := store.Cursors(ctx, plan.Name())
+	if err != nil {
+		return nil, err
+	}
+	req := &connectors.ReadRequest{Streams: plan.Streams, State: map[string]string{}, FullRefresh: opts.FullRefresh, Now: started}
+	if !opts.FullRefresh {
+		for _, s := range plan.Streams {
+			if v, ok := prev[s]; ok {
+				req.State[s] = v
+			}
+		}
+	}
+
+	unknowns := &schema.Unknowns{}
+	conn, err := plan.Source.New(plan.SourceConfig, connectors.Env{
+		Pipeline: plan.Name(), Logger: log.With("connector", plan.Source.Name), Unknowns: unknowns, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start connector %s: %w", plan.Source.Name, err)
+	}
+	defer connectors.CloseQuietly(conn)
+	collect := func() {
+		sum.Unknowns = unknowns.List()
+		if sr, ok := conn.(connectors.StatsReporter); ok {
+			sum.HTTP = sr.HTTPStats()
+		}
+		sum.Duration = opts.now().Sub(started)
+	}
+
+	if !opts.DryRun {
+		if err := store.BeginRun(ctx, state.Run{ID: sum.RunID, Pipeline: plan.Name(), Kind: "pull", StartedAt: started, Sink: plan.SinkLocation}); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("run started", "streams", plan.Streams, "sink", plan.SinkLocation, "full_refresh", opts.FullRefresh, "dry_run", opts.DryRun)
+
+	lake := sinks.NewLake(sto, plan.Sink, sinks.LakeOptions{
+		RunID: sum.RunID, ExtractedAt: started, MaxRowsPerFile: plan.Pipeline.Sink.MaxRowsPerFile,
+		Journal: &journal{store: store, runID: sum.RunID},
+	})
+	extracted := schema.TimestampOf(started)
+
+	// The connector reads in its own goroutine(s) and hands over batches
+	// through a small channel: at most two batches wait, so memory is set by
+	// the batch size and never by the size of the vendor's data.
+	batches := make(chan *schema.Batch, 2)
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		readErr <- conn.Read(readCtx, req, connectors.EmitFunc(func(ctx context.Context, b *schema.Batch) error {
+			select {
+			case batches <- b:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}))
+	}()
+
+	var rows atomic.Int64
+	stopProgress := startProgress(opts.Progress, started, opts.now, &rows)
+	var writeErr error
+	for b := range batches {
+		if writeErr != nil {
+			continue // drain so the reader can finish
+		}
+		b.Stamp(sum.RunID, extracted)
+		if err := plan.Transforms.Apply(ctx, b); err != nil {
+			writeErr = err
+			cancelRead()
+			continue
+		}
+		for _, t := range b.Tables() {
+			sum.Rows[t.Table.Name] += int64(t.Len())
+		}
+		rows.Add(int64(b.Len()))
+		if opts.DryRun {
+			continue
+		}
+		if err := lake.Write(ctx, b); err != nil {
+			writeErr = err
+			cancelRead()
+		}
+	}
+	stopProgress()
+	err = <-readErr
+	if writeErr != nil {
+		err = writeErr
+	} else if err != nil {
+		err = fmt.Errorf("read %s: %w", plan.Source.Name, err)
+	}
+	for k, v := range sum.Rows {
+		if v == 0 {
+			delete(sum.Rows, k)
+		}
+	}
+	cursors := req.Cursors()
+	sum.Cursors = map[string]sinks.CursorWindow{}
+	for s, to := range cursors {
+		sum.Cursors[s] = sinks.CursorWindow{From: req.State[s], To: to}
+	}
+	collect()
+
+	if opts.DryRun {
+		sum.Status = "dry_run"
+		if err != nil {
+			sum.Status, sum.Error = "failed", err.Error()
+		}
+		return sum, err
+	}
+	if err == nil {
+		err = lake.Close(ctx)
+	}
+	if err != nil {
+		lake.Abort()
+		return sum, rollbackFailed(plan, store, sto, sum, err, log)
+	}
+	if err := opts.crash(PointAfterData); err != nil {
+		return sum, err
+	}
+	files, err := lake.Publish(ctx)
+	if err != nil {
+		return sum, rollbackFailed(plan, store, sto, sum, err, log)
+	}
+	sum.Files = files
+	if err := opts.crash(PointAfterPublish); err != nil {
+		return sum, err
+	}
+	if err := store.SetCommitting(ctx, sum.RunID, cursors); err != nil {
+		return sum, rollbackFailed(plan, store, sto, sum, err, log)
+	}
+	collect()
+	man := &sinks.Manifest{
+		RunID: sum.RunID, Pipeline: plan.Name(), SchemaVersion: sinks.SchemaVersion, Format: plan.Sink.Name(),
+		StartedAt: started.UTC(), FinishedAt: opts.now().UTC(), Files: files, Rows: sum.Rows, Cursors: sum.Cursors,
+	}
+	if err := sinks.WriteManifest(ctx, sto, man); err != nil {
+		return sum, rollbackFailed(plan, store, sto, sum, err, log)
+	}
+	if err := opts.crash(PointAfterManifest); err != nil {
+		return sum, err
+	}
+	sum.Status = state.RunCommitted
+	if err := store.CommitRun(context.WithoutCancel(ctx), sum.RunID, plan.Name(), cursors, sum); err != nil {
+		// The manifest is durable, so the next run finishes this commit.
+		return sum, fmt.Errorf("commit cursors (the next run will finish this commit): %w", err)
+	}
+	log.Info("run committed", "rows", sum.TotalRows(), "files", len(files), "duration", sum.Duration.Round(time.Millisecond))
+	return sum, nil
+}
+
+// rollbackFailed removes a failed run's files and records the failure. The
+// cursor is untouched, so the next run reads the same data again.
+func rollbackFailed(plan *Plan, store *state.Store, sto storage.Storage, sum *Summary, cause error, log interface {
+	Error(string, ...any)
+}) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	status := state.RunFailed
+	if errors.Is(cause, context.Canceled) {
+		status = state.RunCancelled
+	}
+	if err := removeRunFiles(ctx, store, sto, sum.RunID); err != nil {
+		log.Error("could not remove the files of the failed run; the next run will retry", "error", err)
+	}
+	sum.Files = nil
+	finishFailed(store, sum, status, cause)
+	return cause
+}
+
+func removeRunFiles(ctx context.Context, store *state.Store, sto storage.Storage, runID string) error {
+	files, err := store.Files(ctx, runID)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range files {
+		if err := sto.Delete(ctx, f.Staged); err != nil {
+			errs = append(errs, err)
+		}
+		if err := sto.Delete(ctx, f.Final); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// recoverRuns finishes or rolls back the runs of this pipeline that a dead
+// process left unfinished. A run whose manifest was written is finished (its
+// cursors committed); any other is rolled back (its files deleted).
+func recoverRuns(ctx context.Context, plan *Plan, store *state.Store, current storage.Storage, opts Options) ([]string, error) {
+	runs, err := store.UnfinishedRuns(ctx, plan.Name())
+	if err != nil {
+		return nil, err
+	}
+	log := opts.log().With("pipeline", plan.Name())
+	var notes []string
+	for _, r := range runs {
+		sto := current
+		if r.Sink != "" && r.Sink != plan.SinkLocation {
+			sto, err = storage.Open(ctx, r.Sink, StorageOptions(plan.Pipeline.Sink.Storage))
+			if err != nil {
+				return notes, fmt.Errorf("recover run %s: open its sink %s: %w", r.ID, r.Sink, err)
+			}
+		}
+		if r.Status == state.RunCommitting {
+			if _, err := sinks.ReadManifest(ctx, sto, r.ID); err == nil {
+				if err := store.CommitRun(ctx, r.ID, plan.Name(), r.Cursors, nil); err != nil {
+					return notes, fmt.Errorf("recover run %s: %w", r.ID, err)
+				}
+				msg := fmt.Sprintf("finished the commit of run %s, which stopped after writing its manifest", r.ID)
+				log.Warn(msg)
+				notes = append(notes, msg)
+				continue
+			} else if !errors.Is(err, storage.ErrNotExist) {
+				return notes, fmt.Errorf("recover run %s: read its manifest: %w", r.ID, err)
+			}
+		}
+		if err := removeRunFiles(ctx, store, sto, r.ID); err != nil {
+			return notes, fmt.Errorf("recover run %s: remove its files: %w", r.ID, err)
+		}
+		if err := store.FinishRun(ctx, r.ID, state.RunRolledBack, "the process stopped during the run; its files were removed by "+
+			"the next run", nil); err != nil {
+			return notes, err
+		}
+		msg := fmt.Sprintf("rolled back run %s, which stopped before committing; its data will be read again", r.ID)
+		log.Warn(msg)
+		notes = append(notes, msg)
+	}
+	return notes, nil
+}
+
+// journal connects the lake's file journal to the run journal.
+type journal struct {
+	store *state.Store
+	runID string
+}
+
+func (j *journal) AddFile(ctx context.Context, staged, final, table string) error {
+	return j.store.AddFile(ctx, state.RunFile{RunID: j.runID, Staged: staged, Final: final, Table: table})
+}
+
+func (j *journal) FileWritten(ctx context.Context, staged string, rows, bytes int64) error {
+	return j.store.FileWritten(ctx, j.runID, staged, rows, bytes)
+}
+
+func (j *journal) FilePublished(ctx context.Context, staged string) error {
+	return j.store.FilePublished(ctx, j.runID, staged)
+}
+
+// startProgress reports progress every 200 ms until the returned stop is
+// called.
+func startProgress(fn ProgressFunc, started time.Time, now func() time.Time, rows *atomic.Int64) (stop func()) {
+	if fn == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				fn(Progress{Rows: rows.Load(), Elapsed: now().Sub(started)})
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}

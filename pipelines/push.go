@@ -1,0 +1,794 @@
+package pipelines
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/connectors/httpclient"
+	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sources/file"
+	"github.com/leadpipe/leadpipe/transforms/mapping"
+)
+
+// Receipt outcomes.
+const (
+	OutcomeSubmitted  = "submitted"
+	OutcomeUpdated    = "updated"
+	OutcomeSkipped    = "skipped_duplicate"
+	OutcomeRejected   = "rejected"
+	OutcomeFailed     = "failed"
+	OutcomeNeedsHuman = "needs_human"
+	OutcomeWouldSend  = "would_submit"
+	OutcomeWouldUpd   = "would_update"
+)
+
+// Receipt is one line of a push run's receipts file.
+type Receipt struct {
+	Row        schema.Int `col:"row"`
+	Key        string     `col:"key"`
+	Outcome    string     `col:"outcome,dict"`
+	VendorID   string     `col:"vendor_id"`
+	HTTPStatus schema.Int `col:"http_status"`
+	Error      string     `col:"error"`
+}
+
+// Reject is one problem of one rejected input row.
+type Reject struct {
+	Row    schema.Int `col:"row"`
+	Line   schema.Int `col:"line"`
+	Column string     `col:"column"`
+	Field  string     `col:"field"`
+	Value  string     `col:"value"`
+	Reason string     `col:"reason"`
+}
+
+// ReceiptsTable and RejectsTable describe the files.
+var (
+	ReceiptsTable = schema.NewTable[Receipt]("receipts", "")
+	RejectsTable  = schema.NewTable[Reject]("rejects", "")
+)
+
+// Previewer is implemented by targets that can show the request a row would
+// make (dry runs).
+type Previewer interface {
+	Preview(rec connectors.Record, key string) ([]byte, error)
+}
+
+// Describer is implemented by targets that can say, for a human, which
+// vendor record a row is (iute: the client's PIN and name).
+type Describer interface {
+	Describe(rec connectors.Record) string
+}
+
+// accounted is implemented by targets that can name the vendor account the
+// ledger entries belong to.
+type accounted interface{ Account() string }
+
+type pushRun struct {
+	plan    *Plan
+	pp      *PushPlan
+	store   *state.Store
+	opts    Options
+	log     *slog.Logger
+	target  connectors.Target
+	scope   string
+	runID   string
+	sum     *PushSummary
+	mu      sync.Mutex // guards sum
+	crashed atomic.Bool
+	cancel  context.CancelFunc
+}
+
+// item is one input row on its way through the run.
+type item struct {
+	seq     int
+	row     file.Row
+	rec     connectors.Record
+	key     string
+	hash    string
+	action  string // send | update | resolve | done (receipt ready)
+	prev    state.LedgerEntry
+	receipt Receipt
+	rejects []Reject
+}
+
+func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) (*Summary, error) {
+	pp := plan.Push
+	started := opts.now()
+	sum := &Summary{RunID: NewRunID(started), Pipeline: plan.Name(), Kind: "push", DryRun: opts.DryRun, StartedAt: started}
+	log := opts.log().With("pipeline", plan.Name(), "run_id", sum.RunID)
+
+	release, err := store.Lock(ctx, plan.Name())
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+
+	in, err := file.Open(ctx, pp.Input, pp.InputOpts)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	if err := pp.Mapping.CheckHeader(plan.File.Path, in.Header()); err != nil {
+		return nil, err
+	}
+	if err := checkKeyColumns(plan, in.Header()); err != nil {
+		return nil, err
+	}
+
+	unknowns := &schema.Unknowns{}
+	env := connectors.Env{
+		Pipeline: plan.Name(), Logger: log.With("connector", pp.Spec.Name), Unknowns: unknowns, Now: opts.Now,
+		RateLimit: pp.RateLimit, Concurrency: pp.Concurrency,
+		Refs: &refStore{store: store, vendor: pp.Spec.Name, pipeline: plan.Name()},
+		Open: func(ctx context.Context, loc string) (io.ReadCloser, error) {
+			return openLocation(ctx, plan.File.Resolve(loc), StorageOptions(plan.Pipeline.Push.Storage))
+		},
+	}
+	conn, err := pp.Spec.New(pp.Config, env)
+	if err != nil {
+		return nil, fmt.Errorf("start connector %s: %w", pp.Spec.Name, err)
+	}
+	defer connectors.CloseQuietly(conn)
+	target, err := conn.(connectors.Pusher).Target(pp.Target)
+	if err != nil {
+		return nil, err
+	}
+	r := &pushRun{plan: plan, pp: pp, store: store, opts: opts, log: log, target: target, runID: sum.RunID, sum: &PushSummary{}}
+	r.scope = pp.Spec.Name + "/" + pp.Target
+	if a, ok := target.(accounted); ok {
+		r.scope += "@" + a.Account()
+	}
+	sum.Push = r.sum
+
+	if !opts.DryRun {
+		if err := store.BeginRun(ctx, state.Run{ID: sum.RunID, Pipeline: plan.Name(), Kind: "push", StartedAt: started, Sink: r.scope}); err != nil {
+			return nil, err
+		}
+	}
+	log.Info("push started", "input", pp.Input, "target", r.scope, "dry_run", opts.DryRun)
+
+	out, err := r.openOutputs(ctx)
+	if err != nil {
+		finishFailed(store, sum, state.RunFailed, err)
+		return sum, err
+	}
+	total := int64(-1)
+	if opts.Progress != nil {
+		total = int64(file.Count(ctx, pp.Input, pp.InputOpts))
+		if opts.Limit > 0 && total > int64(opts.Limit) {
+			total = int64(opts.Limit)
+		}
+	}
+	var done atomic.Int64
+	stopProgress := startPushProgress(opts.Progress, started, opts.now, &done, total, r)
+
+	runCtx, cancel := context.WithCancel(ctx)
+	r.cancel = cancel
+	err = r.process(runCtx, in, out, &done)
+	cancel()
+	stopProgress()
+
+	collectPush := func() {
+		sum.Unknowns = unknowns.List()
+		if sr, ok := conn.(connectors.StatsReporter); ok {
+			sum.HTTP = sr.HTTPStats()
+		}
+		sum.Duration = opts.now().Sub(started)
+	}
+	collectPush()
+	if r.crashed.Load() {
+		out.abort()
+		return sum, ErrCrashed
+	}
+	if cerr := out.close(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
+	r.sum.Receipts, r.sum.RejectsFile = out.receiptsURL, out.rejectsURL
+	sort.Slice(r.sum.Previews, func(i, j int) bool { return r.sum.Previews[i].Row < r.sum.Previews[j].Row })
+	if opts.DryRun {
+		sum.Status = "dry_run"
+		if err != nil {
+			sum.Status, sum.Error = state.RunFailed, err.Error()
+		}
+		return sum, err
+	}
+	if err != nil {
+		status := state.RunFailed
+		if errors.Is(err, context.Canceled) {
+			status = state.RunCancelled
+		}
+		finishFailed(store, sum, status, err)
+		return sum, err
+	}
+	sum.Status = state.RunSucceeded
+	if err := store.FinishRun(context.WithoutCancel(ctx), sum.RunID, state.RunSucceeded, "", sum); err != nil {
+		return sum, err
+	}
+	log.Info("push finished", "summary", r.sum.String())
+	return sum, nil
+}
+
+func checkKeyColumns(plan *Plan, header []string) error {
+	have := map[string]bool{}
+	for _, h := range header {
+		have[h] = true
+	}
+	for _, k := range plan.Push.KeyColumns {
+		if !have[k] {
+			return fmt.Errorf("%s: push.key: column %q is not in the input (columns: %s)", plan.File.Path, k, strings.Join(header, ", "))
+		}
+	}
+	return nil
+}
+
+const chunkSize = 256
+
+// process reads the input in chunks, decides each row against the ledger,
+// sends what must be sent with bounded concurrency, and writes receipts in
+// row order.
+func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, done *atomic.Int64) error {
+	conc := max(r.pp.Concurrency, 1)
+	work := make(chan *item)
+	results := make(chan *item, conc)
+	var workers sync.WaitGroup
+	var fatalMu sync.Mutex
+	var fatal error
+	setFatal := func(err error) {
+		fatalMu.Lock()
+		if fatal == nil {
+			fatal = err
+		}
+		fatalMu.Unlock()
+		r.cancel()
+	}
+	for range conc {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for it := range work {
+				if err := r.handle(ctx, it); err != nil {
+					setFatal(err)
+				}
+				results <- it
+			}
+		}()
+	}
+	// The writer puts receipts in row order; window bounds how far sends may
+	// run ahead of the oldest unfinished row.
+	window := make(chan struct{}, 4*chunkSize)
+	writerDone := make(chan error, 1)
+	go func() {
+		pending := map[int]*item{}
+		next := 0
+		var werr error
+		for it := range results {
+			pending[it.seq] = it
+			for {
+				cur, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				if werr == nil {
+					werr = out.write(cur)
+				}
+				r.count(cur)
+				done.Add(1)
+				<-window
+			}
+		}
+		writerDone <- werr
+	}()
+
+	seenKeys := map[string]string{} // key → hash of its first row in this file
+	seenRow := map[string]int{}
+	seq := 0
+	var readErr error
+	for readErr == nil && ctx.Err() == nil {
+		var chunk []*item
+		for len(chunk) < chunkSize {
+			if r.opts.Limit > 0 && seq+len(chunk) >= r.opts.Limit {
+				break
+			}
+			row, err := in.Next()
+			if err == io.EOF {
+				readErr = io.EOF
+				break
+			}
+			if err != nil {
+				readErr = fmt.Errorf("read %s: %w", r.pp.Input, err)
+				break
+			}
+			chunk = append(chunk, &item{seq: seq + len(chunk), row: row})
+		}
+		if len(chunk) == 0 {
+			break
+		}
+		seq += len(chunk)
+		r.prepare(chunk, seenKeys, seenRow)
+		if err := r.lookupLedger(ctx, chunk); err != nil {
+			setFatal(err)
+			break
+		}
+		for _, it := range chunk {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			if it.action == "done" {
+				results <- it
+				continue
+			}
+			select {
+			case work <- it:
+			case <-ctx.Done():
+			}
+		}
+		if r.opts.Limit > 0 && seq >= r.opts.Limit {
+			break
+		}
+	}
+	close(work)
+	workers.Wait()
+	close(results)
+	werr := <-writerDone
+	switch {
+	case fatal != nil:
+		return fatal
+	case readErr != nil && readErr != io.EOF:
+		return readErr
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return werr
+}
+
+// prepare keys, maps and validates the rows of a chunk.
+func (r *pushRun) prepare(chunk []*item, seenKeys map[string]string, seenRow map[string]int) {
+	for _, it := range chunk {
+		it.receipt.Row = schema.IntOf(int64(it.row.Num))
+		if it.row.Problem != "" {
+			r.reject(it, Reject{Reason: it.row.Problem})
+			continue
+		}
+		// A key column gives the row its key before anything else, so even a
+		// rejected row's receipt says which row it is.
+		if len(r.pp.KeyColumns) > 0 {
+			var parts []string
+			for _, k := range r.pp.KeyColumns {
+				v, _ := it.row.Get(k)
+				if v == "" {
+					r.reject(it, Reject{Column: k, Reason: "the key column is empty: every row needs a key to be sent exactly once"})
+				}
+				parts = append(parts, v)
+			}
+			it.key = strings.Join(parts, "|")
+			it.receipt.Key = it.key
+		}
+		rec, probs := r.pp.Mapping.Apply(it.row.Num, it.row.Values())
+		for _, p := range probs {
+			r.reject(it, Reject{Column: p.Column, Field: p.Field, Value: p.Value, Reason: p.Reason})
+		}
+		if len(probs) == 0 {
+			cols := r.pp.Mapping.Columns()
+			for _, fe := range r.target.Validate(rec) {
+				col := cols[fe.Field]
+				val, _ := it.row.Get(col)
+				r.reject(it, Reject{Column: col, Field: fe.Field, Value: val, Reason: fe.Msg})
+			}
+		}
+		if len(it.rejects) > 0 {
+			continue
+		}
+		it.rec = rec
+		it.hash = mapping.Hash(rec)
+		if it.key == "" {
+			it.key = it.hash
+			it.receipt.Key = it.key
+		}
+		if h, dup := seenKeys[it.key]; dup {
+			if h == it.hash {
+				it.action = "done"
+				it.receipt.Outcome = OutcomeSkipped
+				it.receipt.Error = fmt.Sprintf("same row as row %d of this file", seenRow[it.key])
+			} else {
+				r.reject(it, Reject{Column: strings.Join(r.pp.KeyColumns, "|"), Value: it.key,
+					Reason: fmt.Sprintf("key %q is also on row %d with different values", it.key, seenRow[it.key])})
+			}
+			continue
+		}
+		seenKeys[it.key], seenRow[it.key] = it.hash, it.row.Num
+	}
+}
+
+func (r *pushRun) reject(it *item, rj Reject) {
+	rj.Row = schema.IntOf(int64(it.row.Num))
+	rj.Line = schema.IntOf(int64(it.row.Line))
+	it.rejects = append(it.rejects, rj)
+	it.action = "done"
+	it.receipt.Outcome = OutcomeRejected
+	var reasons []string
+	for _, x := range it.rejects {
+		where := x.Field
+		if x.Column != "" {
+			where = "column " + x.Column
+			if x.Field != "" {
+				where += " (" + x.Field + ")"
+			}
+		}
+		if where != "" {
+			reasons = append(reasons, where+": "+x.Reason)
+		} else {
+			reasons = append(reasons, x.Reason)
+		}
+	}
+	it.receipt.Error = strings.Join(reasons, "; ")
+}
+
+// lookupLedger decides each row of a chunk from what the ledger knows.
+func (r *pushRun) lookupLedger(ctx context.Context, chunk []*item) error {
+	var keys []string
+	for _, it := range chunk {
+		if it.action == "" {
+			keys = append(keys, it.key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	known, err := r.store.LedgerGet(ctx, r.scope, keys)
+	if err != nil {
+		return err
+	}
+	for _, it := range chunk {
+		if it.action != "" {
+			continue
+		}
+		e, ok := known[it.key]
+		it.prev = e
+		switch {
+		case !ok:
+			it.action = "send"
+		case e.Status == state.LedgerPending:
+			it.action = "resolve"
+		case e.Status == state.LedgerNeedsHuman:
+			it.action = "done"
+			it.receipt.Outcome = OutcomeNeedsHuman
+			it.receipt.Error = "an earlier run could not tell whether the vendor received this row; check it and clear it with `leadpipe ledger forget` before it can be sent again: " + e.Error
+		case e.ContentHash == it.hash && e.Status == state.LedgerDone:
+			it.action = "done"
+			it.receipt.Outcome, it.receipt.VendorID = OutcomeSkipped, e.VendorID
+			it.receipt.Error = "already sent (run " + e.RunID + ")"
+		case e.ContentHash == it.hash && e.Status == state.LedgerFailed:
+			it.action = "done"
+			it.receipt.Outcome, it.receipt.HTTPStatus = OutcomeFailed, intOrNull(e.HTTPStatus)
+			it.receipt.Error = "the vendor rejected this row in run " + e.RunID + " and it has not changed since; fix the row to send it again: " + e.Error
+		case e.Status == state.LedgerFailed:
+			it.action = "send" // edited since the vendor said no
+		case r.pp.OnChange == "update":
+			it.action = "update"
+		default:
+			it.action = "done"
+			it.receipt.Outcome, it.receipt.VendorID = OutcomeSkipped, e.VendorID
+			it.receipt.Error = "changed since it was sent in run " + e.RunID + "; not resent (on_change: skip)"
+		}
+	}
+	return nil
+}
+
+func intOrNull(v int) schema.Int {
+	if v == 0 {
+		return schema.Int{}
+	}
+	return schema.IntOf(int64(v))
+}
+
+// handle performs a row's action. It returns an error only for what must
+// stop the run (the state store failing, a simulated crash).
+func (r *pushRun) handle(ctx context.Context, it *item) error {
+	if ctx.Err() != nil {
+		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "not sent: the run was stopped"
+		return nil
+	}
+	if r.opts.DryRun {
+		return r.preview(it)
+	}
+	switch it.action {
+	case "resolve":
+		return r.resolve(ctx, it)
+	case "update":
+		return r.update(ctx, it)
+	}
+	return r.send(ctx, it, true)
+}
+
+func (r *pushRun) preview(it *item) error {
+	it.receipt.Outcome = OutcomeWouldSend
+	switch it.action {
+	case "update":
+		it.receipt.Outcome = OutcomeWouldUpd
+	case "resolve":
+		it.receipt.Error = "an earlier run was interrupted sending this row: a real run looks it up at the vendor first"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.sum.Previews) < 20 {
+		body := ""
+		if p, ok := r.target.(Previewer); ok {
+			if b, err := p.Preview(it.rec, it.key); err == nil {
+				body = string(b)
+			}
+		}
+		r.sum.Previews = append(r.sum.Previews, Preview{Row: it.row.Num, Key: it.key, Action: it.receipt.Outcome, Body: body})
+	}
+	return nil
+}
+
+func (r *pushRun) crash(point string) error {
+	if err := r.opts.crash(point); err != nil {
+		r.crashed.Store(true)
+		r.cancel()
+		return err
+	}
+	return nil
+}
+
+// send records the row as pending, sends it and records the answer. When
+// the answer is lost, it asks the vendor whether the row arrived before
+// sending it again (once).
+func (r *pushRun) send(ctx context.Context, it *item, retryUnknown bool) error {
+	err := r.store.MarkPending(ctx, state.LedgerEntry{Scope: r.scope, Key: it.key, ContentHash: it.hash,
+		Pipeline: r.plan.Name(), RunID: r.runID, Row: it.row.Num})
+	if err != nil {
+		return err
+	}
+	if err := r.crash(PointAfterPending); err != nil {
+		return err
+	}
+	rc, err := r.target.Send(ctx, it.rec, it.key)
+	if cerr := r.crash(PointAfterSend); cerr != nil {
+		return cerr
+	}
+	return r.record(ctx, it, rc, err, retryUnknown, false)
+}
+
+// record turns a vendor answer into the ledger entry and the receipt.
+func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, err error, retryUnknown, update bool) error {
+	store := context.WithoutCancel(ctx)
+	var rej *connectors.RejectedError
+	var se *httpclient.StatusError
+	switch {
+	case err == nil:
+		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.VendorID, it.receipt.HTTPStatus = OutcomeSubmitted, rc.VendorID, intOrNull(rc.HTTPStatus)
+		if update {
+			it.receipt.Outcome = OutcomeUpdated
+		}
+		return nil
+	case errors.As(err, &rej):
+		if err := r.store.MarkFailed(store, r.scope, it.key, rej.HTTPStatus, rej.Error()); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(rej.HTTPStatus), rej.Error()
+		return nil
+	case errors.Is(err, httpclient.ErrOutcomeUnknown) && !update:
+		return r.afterUnknown(ctx, it, err, retryUnknown)
+	case errors.As(err, &se) && se.StatusCode == 429, errors.Is(err, httpclient.ErrRateLimitWaitTooLong):
+		// The vendor refused before acting: the row is safe to send again.
+		if _, ferr := r.store.Forget(store, r.scope, it.key); ferr != nil {
+			return ferr
+		}
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(429), "rate limited; not sent, will be sent on the next run: "+err.Error()
+		return nil
+	case errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500:
+		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, err.Error()); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(se.StatusCode), err.Error()
+		return nil
+	}
+	// Anything else may or may not have reached the vendor: the row stays
+	// pending, and the next run looks it up before resending.
+	it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown; the next run checks with the vendor before resending: "+err.Error()
+	return nil
+}
+
+// afterUnknown handles a send whose answer was lost.
+func (r *pushRun) afterUnknown(ctx context.Context, it *item, cause error, retry bool) error {
+	rc, found, err := r.target.Lookup(ctx, it.rec, it.key, r.opts.now().Add(-time.Minute))
+	switch {
+	case errors.Is(err, connectors.ErrNoLookup):
+		return r.needsHuman(ctx, it, "the connection failed after sending ("+cause.Error()+") and the vendor offers no lookup")
+	case err != nil:
+		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown and the lookup failed; the next run checks again: "+err.Error()
+		return nil
+	case found:
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.VendorID = OutcomeSubmitted, rc.VendorID
+		it.receipt.Error = "the answer was lost; the vendor has the row"
+		return nil
+	case retry:
+		return r.send(ctx, it, false)
+	}
+	it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown twice; the next run checks with the vendor before resending: "+cause.Error()
+	return nil
+}
+
+func (r *pushRun) needsHuman(ctx context.Context, it *item, reason string) error {
+	who := ""
+	if d, ok := r.target.(Describer); ok {
+		who = d.Describe(it.rec)
+	}
+	if who != "" {
+		reason += "; check at the vendor: " + who
+	}
+	if err := r.store.MarkNeedsHuman(context.WithoutCancel(ctx), r.scope, it.key, reason, nil); err != nil {
+		return err
+	}
+	it.receipt.Outcome, it.receipt.Error = OutcomeNeedsHuman, reason
+	r.mu.Lock()
+	r.sum.Human = append(r.sum.Human, fmt.Sprintf("row %d (key %s): %s", it.row.Num, it.key, reason))
+	r.mu.Unlock()
+	return nil
+}
+
+// resolve settles a row an earlier run left pending: it was being sent when
+// that run stopped. The vendor is asked first; only a row it does not have
+// is sent.
+func (r *pushRun) resolve(ctx context.Context, it *item) error {
+	if it.prev.ContentHash != it.hash {
+		// The row was edited since; the earlier version may exist at the
+		// vendor, so the edit needs a person as much as the original did.
+		return r.needsHuman(ctx, it, "an interrupted run was sending an earlier version of this row")
+	}
+	rc, found, err := r.target.Lookup(ctx, it.rec, it.key, it.prev.FirstTryAt)
+	switch {
+	case errors.Is(err, connectors.ErrNoLookup):
+		return r.needsHuman(ctx, it, fmt.Sprintf("run %s stopped while sending this row and the vendor offers no lookup", it.prev.RunID))
+	case err != nil:
+		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "could not check an interrupted send with the vendor; not resent: "+err.Error()
+		return nil
+	case found:
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.VendorID = OutcomeSubmitted, rc.VendorID
+		it.receipt.Error = fmt.Sprintf("recovered: run %s sent it before stopping; the vendor has it", it.prev.RunID)
+		r.mu.Lock()
+		r.sum.Recovered++
+		r.mu.Unlock()
+		return nil
+	}
+	return r.send(ctx, it, true)
+}
+
+func (r *pushRun) update(ctx context.Context, it *item) error {
+	up, ok := r.target.(connectors.Updater)
+	if !ok {
+		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "the target cannot update"
+		return nil
+	}
+	if err := r.store.MarkPending(ctx, state.LedgerEntry{Scope: r.scope, Key: it.key, ContentHash: it.hash,
+		Pipeline: r.plan.Name(), RunID: r.runID, Row: it.row.Num}); err != nil {
+		return err
+	}
+	rc, err := up.Update(ctx, it.prev.VendorID, it.rec, it.key)
+	if rc.VendorID == "" {
+		rc.VendorID = it.prev.VendorID
+	}
+	return r.record(ctx, it, rc, err, false, true)
+}
+
+func (r *pushRun) count(it *item) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.sum
+	s.Total++
+	switch it.receipt.Outcome {
+	case OutcomeSubmitted:
+		s.Submitted++
+	case OutcomeUpdated:
+		s.Updated++
+	case OutcomeSkipped:
+		s.SkippedDuplicate++
+	case OutcomeRejected:
+		s.Rejected++
+		if len(s.RejectSamples) < 20 {
+			s.RejectSamples = append(s.RejectSamples, fmt.Sprintf("row %d: %s", it.row.Num, it.receipt.Error))
+		}
+	case OutcomeFailed:
+		s.Failed++
+	case OutcomeNeedsHuman:
+		s.NeedsHuman++
+	case OutcomeWouldSend, OutcomeWouldUpd:
+		s.WouldSend++
+	}
+}
+
+func startPushProgress(fn ProgressFunc, started time.Time, now func() time.Time, done *atomic.Int64, total int64, r *pushRun) func() {
+	if fn == nil {
+		return func() {}
+	}
+	var t int64
+	if total > 0 {
+		t = total
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				r.mu.Lock()
+				detail := fmt.Sprintf("%d sent, %d rejected, %d failed", r.sum.Submitted, r.sum.Rejected, r.sum.Failed)
+				r.mu.Unlock()
+				fn(Progress{Rows: done.Load(), Total: t, Elapsed: now().Sub(started), Detail: detail})
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-finished
+	}
+}
+
+// refStore scopes the state store's loan refs to one vendor.
+type refStore struct {
+	store    *state.Store
+	vendor   string
+	pipeline string
+}
+
+func (s *refStore) AddRef(ctx context.Context, ref, rowKey string) error {
+	origin := "submitted"
+	if rowKey == "" {
+		origin = "imported"
+	}
+	return s.store.AddLoanRef(ctx, state.LoanRef{Vendor: s.vendor, Ref: ref, Pipeline: s.pipeline, RowKey: rowKey, Origin: origin})
+}
+
+func (s *refStore) Refs(ctx context.Context) ([]string, error) {
+	refs, err := s.store.LoanRefs(ctx, s.vendor)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(refs))
+	for i, r := range refs {
+		out[i] = r.Ref
+	}
+	return out, nil
+}
+
+func openLocation(ctx context.Context, loc string, opts storage.Options) (io.ReadCloser, error) {
+	dir, key := storage.Split(loc)
+	st, err := storage.Open(ctx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	return st.Open(ctx, key)
+}

@@ -1,0 +1,134 @@
+package pipelines
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sources/file"
+	"github.com/leadpipe/leadpipe/transforms/mapping"
+)
+
+// PushPlan is the resolved push half of a pipeline.
+type PushPlan struct {
+	Spec        *connectors.Spec
+	Config      any
+	Target      string
+	Fields      []connectors.Field
+	Mapping     *mapping.Mapping
+	KeyColumns  []string
+	OnChange    string
+	Input       string
+	InputOpts   file.Options
+	Receipts    string
+	Rejects     string
+	Parquet     bool
+	RateLimit   float64
+	Concurrency int
+	// keyLine is where `key:` is written, for header errors.
+	keyPath string
+}
+
+func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
+	v := f.V
+	pp := &PushPlan{
+		KeyColumns: p.Push.Key, OnChange: p.Push.OnChange, Parquet: p.Push.ReceiptsParquet,
+		RateLimit: p.Push.RateLimit, Concurrency: p.Push.Concurrency, Target: p.Push.Target, keyPath: "push.key",
+	}
+	if fs := p.Source.File; fs != nil {
+		pp.Input = f.Resolve(fs.Path)
+		pp.InputOpts = file.Options{Format: fs.Format, Delimiter: fs.Delimiter, Encoding: fs.Encoding, Storage: StorageOptions(fs.Storage)}
+		dir, _ := storage.Split(pp.Input)
+		pp.Receipts, pp.Rejects = dir+"/receipts", dir+"/rejects"
+	}
+	if p.Push.Receipts != "" {
+		pp.Receipts = f.Resolve(p.Push.Receipts)
+	}
+	if p.Push.Rejects != "" {
+		pp.Rejects = f.Resolve(p.Push.Rejects)
+	}
+	if p.Push.Connector == "" {
+		return pp
+	}
+	before := len(f.Problems().Errors())
+	pp.Spec, pp.Config = resolveConnector(v, "push", p.Push.Connector, &p.Push.Config)
+	if pp.Spec == nil {
+		return pp
+	}
+	var names []string
+	for _, t := range pp.Spec.Targets {
+		names = append(names, t.Name)
+	}
+	if len(names) == 0 {
+		v.Errorf("push.connector", "connector %s cannot push", pp.Spec.Name)
+		return pp
+	}
+	found := false
+	for _, t := range pp.Spec.Targets {
+		if t.Name == pp.Target {
+			found = true
+			if pp.OnChange == "update" && !t.Update {
+				v.Errorf("push.on_change", "target %s of %s cannot update rows sent before; use skip", t.Name, pp.Spec.Name)
+			}
+		}
+	}
+	if !found {
+		v.Errorf("push.target", "connector %s has no push target %q (targets: %s)", pp.Spec.Name, pp.Target, strings.Join(names, ", "))
+		return pp
+	}
+	if len(f.Problems().Errors()) > before {
+		return pp // the connector config is wrong; its fields cannot be known
+	}
+	conn, err := pp.Spec.New(pp.Config, connectors.Env{Pipeline: p.Name})
+	if err != nil {
+		v.Errorf("push.config", "%v", err)
+		return pp
+	}
+	defer connectors.CloseQuietly(conn)
+	pusher, ok := conn.(connectors.Pusher)
+	if !ok {
+		v.Errorf("push.connector", "connector %s cannot push", pp.Spec.Name)
+		return pp
+	}
+	t, err := pusher.Target(pp.Target)
+	if err != nil {
+		v.Errorf("push.target", "%v", err)
+		return pp
+	}
+	pp.Fields = t.Fields()
+	pp.Mapping = mapping.Compile(v, "push.fields", &p.Push.Fields, pp.Fields)
+	return pp
+}
+
+// PushSummary counts a push run's outcomes.
+type PushSummary struct {
+	Total            int       `json:"total"`
+	Submitted        int       `json:"submitted"`
+	Updated          int       `json:"updated,omitempty"`
+	SkippedDuplicate int       `json:"skipped_duplicate"`
+	Rejected         int       `json:"rejected"`
+	Failed           int       `json:"failed"`
+	NeedsHuman       int       `json:"needs_human"`
+	Recovered        int       `json:"recovered,omitempty"`
+	WouldSend        int       `json:"would_send,omitempty"`
+	Receipts         string    `json:"receipts,omitempty"`
+	RejectsFile      string    `json:"rejects,omitempty"`
+	Previews         []Preview `json:"-"`
+	Human            []string  `json:"needs_human_rows,omitempty"`
+	RejectSamples    []string  `json:"-"`
+}
+
+// Preview is what a dry run would send for one row.
+type Preview struct {
+	Row    int
+	Key    string
+	Action string
+	Body   string
+}
+
+func (s *PushSummary) String() string {
+	return fmt.Sprintf("%d rows: %d submitted, %d skipped, %d rejected, %d failed, %d need a human",
+		s.Total, s.Submitted, s.SkippedDuplicate, s.Rejected, s.Failed, s.NeedsHuman)
+}

@@ -1,0 +1,407 @@
+// Package mapping turns the rows of a push pipeline's input into vendor
+// records: each vendor field takes an input column, a constant or an
+// expression (expr-lang), and the text is parsed into the field's type
+// (numbers with thousands separators, dates in the input's format, phones
+// normalized to the vendor's format) before the vendor's own validation.
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+	"github.com/nyaruka/phonenumbers"
+	"gopkg.in/yaml.v3"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/connectors"
+)
+
+// Source is how one vendor field gets its value. In YAML it is a column
+// name, or a mapping with exactly one of column, value or expr, plus
+// options.
+type Source struct {
+	Column string `yaml:"column"`
+	Value  any    `yaml:"value"`
+	Expr   string `yaml:"expr"`
+	// DateFormat is the input's date layout, in Go form (02/01/2006) or
+	// the common forms dd/mm/yyyy, mm/dd/yyyy, yyyy-mm-dd, dd.mm.yyyy.
+	DateFormat string `yaml:"date_format"`
+	// Split separates list items (default "|", then ",").
+	Split string `yaml:"split"`
+	// Default is used when the column is empty.
+	Default string `yaml:"default"`
+}
+
+// UnmarshalYAML accepts a bare column name.
+func (s *Source) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		s.Column = n.Value
+		return nil
+	}
+	type plain Source
+	return n.Decode((*plain)(s))
+}
+
+// fieldMap is one compiled field.
+type fieldMap struct {
+	field   connectors.Field
+	src     Source
+	program *vm.Program
+	layout  string
+	line    int
+	path    string
+}
+
+// Mapping is a compiled `fields:` block.
+type Mapping struct {
+	file   string
+	fields []fieldMap
+}
+
+// Compile decodes and checks a `fields:` block against the target's fields.
+// Problems are recorded on v at path, with their lines.
+func Compile(v *config.Validator, path string, node *yaml.Node, target []connectors.Field) *Mapping {
+	m := &Mapping{}
+	byName := map[string]connectors.Field{}
+	var names []string
+	for _, f := range target {
+		byName[f.Name] = f
+		names = append(names, f.Name)
+	}
+	if node == nil || node.Kind == 0 {
+		v.Errorf(path, "is required: map each vendor field to an input column, a {value: ...} or an {expr: ...}")
+		return m
+	}
+	if node.Kind != yaml.MappingNode {
+		v.Errorf(path, "must be a mapping of vendor field → input column")
+		return m
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, val := node.Content[i], node.Content[i+1]
+		fp := path + "." + k.Value
+		f, ok := byName[k.Value]
+		if !ok {
+			v.Errorf(fp, "%q is not a field of this target (fields: %s)", k.Value, strings.Join(names, ", "))
+			continue
+		}
+		seen[k.Value] = true
+		var src Source
+		sub := v.At(fp)
+		sub.Decode("", val, &src)
+		fm := fieldMap{field: f, src: src, line: k.Line, path: fp}
+		set := 0
+		if src.Column != "" {
+			set++
+		}
+		if src.Value != nil {
+			set++
+		}
+		if src.Expr != "" {
+			set++
+			prog, err := expr.Compile(src.Expr, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
+			if err != nil {
+				v.Errorf(fp+".expr", "does not compile: %v", err)
+			}
+			fm.program = prog
+		}
+		if set != 1 {
+			v.Errorf(fp, "set exactly one of column, value or expr")
+		}
+		if src.DateFormat != "" {
+			fm.layout = goLayout(src.DateFormat)
+			if f.Type != connectors.TypeDate {
+				v.Errorf(fp+".date_format", "applies to date fields; %s is %s", f.Name, f.Type)
+			}
+		}
+		m.fields = append(m.fields, fm)
+	}
+	for _, f := range target {
+		if f.Required && !seen[f.Name] {
+			v.Errorf(path, "required vendor field %q is not mapped", f.Name)
+		}
+	}
+	return m
+}
+
+// CheckHeader reports the mapped columns missing from the input header,
+// with the YAML line that names each.
+func (m *Mapping) CheckHeader(file string, header []string) error {
+	have := map[string]bool{}
+	for _, h := range header {
+		have[h] = true
+	}
+	var probs config.Problems
+	for _, f := range m.fields {
+		if f.src.Column != "" && !have[f.src.Column] {
+			probs = append(probs, config.Problem{File: file, Line: f.line, Path: f.path,
+				Msg: fmt.Sprintf("column %q is not in the input (columns: %s)", f.src.Column, strings.Join(header, ", "))})
+		}
+	}
+	if len(probs) > 0 {
+		return probs
+	}
+	return nil
+}
+
+// Columns lists the input columns the mapping reads, by vendor field.
+func (m *Mapping) Columns() map[string]string {
+	out := map[string]string{}
+	for _, f := range m.fields {
+		if f.src.Column != "" {
+			out[f.field.Name] = f.src.Column
+		}
+	}
+	return out
+}
+
+// Problem is one value that could not be mapped.
+type Problem struct {
+	Column string // input column ("" for constants and expressions)
+	Field  string // vendor field
+	Value  string
+	Reason string
+}
+
+// Apply maps one input row. values is column → text.
+func (m *Mapping) Apply(num int, values map[string]string) (connectors.Record, []Problem) {
+	rec := connectors.Record{Row: num, Fields: make(map[string]any, len(m.fields))}
+	var probs []Problem
+	var env map[string]any
+	for _, f := range m.fields {
+		var raw any
+		switch {
+		case f.src.Column != "":
+			s := values[f.src.Column]
+			if s == "" {
+				s = f.src.Default
+			}
+			raw = s
+		case f.program != nil:
+			if env == nil {
+				env = make(map[string]any, len(values))
+				for k, v := range values {
+					env[k] = v
+				}
+			}
+			out, err := expr.Run(f.program, env)
+			if err != nil {
+				probs = append(probs, Problem{Field: f.field.Name, Reason: "expression failed: " + err.Error()})
+				continue
+			}
+			raw = out
+		default:
+			raw = f.src.Value
+		}
+		v, err := parse(f, raw)
+		if err != nil {
+			probs = append(probs, Problem{Column: f.src.Column, Field: f.field.Name, Value: fmt.Sprint(raw), Reason: err.Error()})
+			continue
+		}
+		if v != nil {
+			rec.Fields[f.field.Name] = v
+		}
+	}
+	return rec, probs
+}
+
+// parse converts a raw value to the field's type. Empty text is absent.
+func parse(f fieldMap, raw any) (any, error) {
+	switch x := raw.(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		if f.field.Type == connectors.TypeBool {
+			return x, nil
+		}
+		raw = strconv.FormatBool(x)
+	case int:
+		raw = strconv.Itoa(x)
+	case int64:
+		raw = strconv.FormatInt(x, 10)
+	case float64:
+		raw = strconv.FormatFloat(x, 'f', -1, 64)
+	case []any:
+		if f.field.Type == connectors.TypeList {
+			out := make([]string, 0, len(x))
+			for _, e := range x {
+				out = append(out, fmt.Sprint(e))
+			}
+			return out, nil
+		}
+		raw = fmt.Sprint(x)
+	}
+	s, ok := raw.(string)
+	if !ok {
+		s = fmt.Sprint(raw)
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	switch f.field.Type {
+	case connectors.TypeNumber:
+		n, err := ParseNumber(s)
+		if err != nil {
+			return nil, err
+		}
+		return connectors.Number(n), nil
+	case connectors.TypeInteger:
+		n, err := ParseNumber(s)
+		if err != nil {
+			return nil, err
+		}
+		if strings.Contains(n, ".") {
+			return nil, fmt.Errorf("%q is not a whole number", s)
+		}
+		i, err := strconv.ParseInt(n, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is out of range", s)
+		}
+		return i, nil
+	case connectors.TypeBool:
+		switch strings.ToLower(s) {
+		case "true", "yes", "y", "1", "t":
+			return true, nil
+		case "false", "no", "n", "0", "f":
+			return false, nil
+		}
+		return nil, fmt.Errorf("%q is not true/false or yes/no", s)
+	case connectors.TypeDate:
+		return parseDate(s, f.layout)
+	case connectors.TypeList:
+		sep := f.src.Split
+		if sep == "" {
+			sep = "|"
+			if !strings.Contains(s, "|") {
+				sep = ","
+			}
+		}
+		var out []string
+		for _, p := range strings.Split(s, sep) {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out, nil
+	case connectors.TypePhone:
+		return normalizePhone(s, f.field), nil
+	}
+	return s, nil
+}
+
+// ParseNumber reads "15,000", "15 000.50", "$1,234.5", "-12" as canonical
+// decimal text ("15000", "15000.50", "1234.5", "-12"), without floats.
+func ParseNumber(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	t = strings.TrimLeft(t, "$€£")
+	for _, cur := range []string{"AUD", "NZD", "GBP", "USD", "MDL", "EUR"} {
+		t = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(t, cur), cur))
+	}
+	var b strings.Builder
+	seenDigit, seenDot := false, false
+	for i, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			seenDigit = true
+			b.WriteRune(r)
+		case r == '-' && i == 0, r == '+' && i == 0:
+			if r == '-' {
+				b.WriteRune(r)
+			}
+		case r == '.' && !seenDot:
+			seenDot = true
+			b.WriteRune(r)
+		case (r == ',' || r == ' ' || r == '_' || r == '\'') && !seenDot && seenDigit:
+		default:
+			return "", fmt.Errorf("%q is not a number", s)
+		}
+	}
+	out := strings.TrimSuffix(b.String(), ".")
+	if !seenDigit {
+		return "", fmt.Errorf("%q is not a number", s)
+	}
+	return out, nil
+}
+
+var commonDates = map[string]string{
+	"dd/mm/yyyy": "02/01/2006", "mm/dd/yyyy": "01/02/2006", "yyyy-mm-dd": "2006-01-02",
+	"dd.mm.yyyy": "02.01.2006", "dd-mm-yyyy": "02-01-2006", "yyyy/mm/dd": "2006/01/02",
+	"d/m/yyyy": "2/1/2006", "m/d/yyyy": "1/2/2006",
+}
+
+func goLayout(f string) string {
+	if l, ok := commonDates[strings.ToLower(f)]; ok {
+		return l
+	}
+	return f
+}
+
+// defaultDates are tried in order when no date_format is given: ISO, then
+// day-first (the convention of every market leadpipe's vendors serve).
+var defaultDates = []string{"2006-01-02", "02/01/2006", "2/1/2006", "02.01.2006", "2.1.2006", "02-01-2006", "2006/01/02"}
+
+func parseDate(s, layout string) (any, error) {
+	if layout != "" {
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			return nil, fmt.Errorf("%q does not match the date format %s", s, layout)
+		}
+		return connectors.Date{Time: t}, nil
+	}
+	if len(s) > 10 && s[4] == '-' && (s[10] == 'T' || s[10] == ' ') {
+		s = s[:10]
+	}
+	for _, l := range defaultDates {
+		if t, err := time.Parse(l, s); err == nil {
+			return connectors.Date{Time: t}, nil
+		}
+	}
+	return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD or DD/MM/YYYY; set date_format for others)", s)
+}
+
+func normalizePhone(s string, f connectors.Field) string {
+	region := f.Region
+	if region == "" {
+		region = "AU"
+	}
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+		return s
+	}
+	if f.Format == "national" {
+		nat := phonenumbers.Format(n, phonenumbers.NATIONAL)
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, nat)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164)
+}
+
+// Hash is a stable digest of a record's content: the same mapped values
+// give the same hash, whatever the input column order. It identifies rows
+// without a key column, and tells an edited row from the one sent before.
+func Hash(rec connectors.Record) string {
+	keys := make([]string, 0, len(rec.Fields))
+	for k := range rec.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	for _, k := range keys {
+		b, _ := json.Marshal(rec.Fields[k])
+		fmt.Fprintf(h, "%s=%s\x00", k, b)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
