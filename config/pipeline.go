@@ -44,8 +44,9 @@ type Source struct {
 	Connector string     `yaml:"connector"`
 	Streams   StringList `yaml:"streams"`
 	Config    yaml.Node  `yaml:"config"`
-	// FullRefreshDays bounds how far back a first or full-refresh run reads
-	// when the connector supports a window (0 = the connector's default).
+	// File is the rows a push sends; or, with Connector, a file of the
+	// vendor's own JSON records (an export, saved webhooks) to normalize
+	// into the lake instead of calling the API.
 	File *FileSource `yaml:"file"`
 }
 
@@ -275,8 +276,10 @@ func (p *Pipeline) Validate(v *Validator) {
 	switch {
 	case p.Source.Connector == "" && p.Source.File == nil:
 		v.Errorf("source", "needs a connector (a vendor to pull from) or a file (rows to push)")
-	case p.Source.Connector != "" && p.Source.File != nil:
-		v.Errorf("source", "has both a connector and a file; a pipeline has exactly one source")
+	case p.Source.Connector != "" && p.Source.File != nil && p.Push != nil:
+		v.Errorf("source", "has both a connector and a file; a push reads a file only")
+	case p.Source.Connector != "" && p.Source.File != nil && p.Source.Config.Kind != 0:
+		v.Errorf("source.config", "a file of vendor records is read with the connector's defaults; remove config")
 	}
 	if p.Source.File != nil {
 		fs := p.Source.File
@@ -316,7 +319,7 @@ func (p *Pipeline) Validate(v *Validator) {
 			v.Errorf("sink.max_rows_per_file", "must not be negative")
 		}
 		if p.Source.File != nil && p.Source.Connector == "" {
-			v.Errorf("sink", "a file source feeds `push:`; to land vendor data in files, use a connector source")
+			v.Errorf("source", "to land a file in the lake, name the connector whose records it holds (connector: lumi) and the stream (streams: [leads])")
 		}
 	}
 	if p.Push != nil {

@@ -152,3 +152,9 @@ func NewValidator(file string) (*Validator, *Problems) {
 	ps := &Problems{}
 	return &Validator{file: file, lines: map[string]int{}, problems: ps}, ps
 }
+
+// Mark records the line of a YAML path (relative to the base) that a
+// component found itself, so problems at that path carry it.
+func (v *Validator) Mark(path string, line int) {
+	v.lines[join(v.base, path)] = line
+}

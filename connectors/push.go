@@ -50,6 +50,18 @@ type Receipt struct {
 	Extra map[string]string
 }
 
+// PartialError says the vendor created the record (Receipt) but a
+// follow-up step of the same row failed (Err), e.g. uploading its
+// attachments. The row counts as sent: it is never created again, and the
+// receipt carries the failure for a person to finish the job.
+type PartialError struct {
+	Receipt Receipt
+	Err     error
+}
+
+func (e *PartialError) Error() string { return "created, but " + e.Err.Error() }
+func (e *PartialError) Unwrap() error { return e.Err }
+
 // ErrNoLookup means the vendor cannot be asked whether a row arrived.
 var ErrNoLookup = errors.New("the vendor offers no way to look a row up")
 

@@ -35,6 +35,9 @@ type Spec struct {
 	NewConfig func() any
 	// New builds a connector from a decoded, valid config.
 	New func(cfg any, env Env) (Connector, error)
+	// Decodes lists the streams a file of vendor records can hold (see
+	// Decoder); empty when the connector cannot read files.
+	Decodes []string
 }
 
 // StreamSpec describes one stream a connector can read.
@@ -161,6 +164,15 @@ func (r *ReadRequest) Cursors() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// Decoder is implemented by connectors whose vendor records can also come
+// from a file of the vendor's own JSON, one object per line: an export, or
+// the payloads of the vendor's webhooks. A pull pipeline with both a
+// connector and a file reads the file through Decode instead of the API.
+type Decoder interface {
+	// Decode appends the canonical rows of one vendor record of stream to b.
+	Decode(stream string, record []byte, b *schema.Batch) error
 }
 
 // StatsReporter is implemented by connectors that count their HTTP traffic.

@@ -6,6 +6,7 @@ package pipelines
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/leadpipe/leadpipe/config"
@@ -29,6 +30,8 @@ type Plan struct {
 	Source       *connectors.Spec
 	SourceConfig any
 	Streams      []string
+	// DecodeFile is a file of vendor records read instead of the API.
+	DecodeFile   string
 	Sink         sinks.Format
 	SinkLocation string
 	Transforms   transforms.Chain
@@ -74,9 +77,21 @@ func Resolve(f *config.File) (*Plan, error) {
 	plan := &Plan{File: f, Pipeline: p}
 	v := f.V
 	if p.Source.Connector != "" {
-		plan.Source, plan.SourceConfig = resolveConnector(v, "source", p.Source.Connector, &p.Source.Config)
+		plan.Source, plan.SourceConfig = resolveConnector(v, "source", p.Source.Connector, &p.Source.Config, p.Source.File != nil)
 		if plan.Source != nil {
 			plan.Streams = resolveStreams(v, plan.Source, p.Source.Streams)
+		}
+		if plan.Source != nil && p.Source.File != nil && p.Push == nil {
+			plan.DecodeFile = f.Resolve(p.Source.File.Path)
+			if len(plan.Source.Decodes) == 0 {
+				v.Errorf("source.file", "connector %s cannot read its records from a file", plan.Source.Name)
+			}
+			for i, st := range plan.Streams {
+				if !slices.Contains(plan.Source.Decodes, st) {
+					v.Errorf(fmt.Sprintf("source.streams[%d]", i), "connector %s cannot read %s from a file (it can read %s)",
+						plan.Source.Name, st, strings.Join(plan.Source.Decodes, ", "))
+				}
+			}
 		}
 	}
 	if p.Sink != nil {
@@ -115,13 +130,21 @@ func Resolve(f *config.File) (*Plan, error) {
 	return plan, nil
 }
 
-func resolveConnector(v *config.Validator, at, name string, node *yaml.Node) (*connectors.Spec, any) {
+func resolveConnector(v *config.Validator, at, name string, node *yaml.Node, defaultsOnly bool) (*connectors.Spec, any) {
 	spec, ok := connectors.Lookup(name)
 	if !ok {
 		v.Errorf(at+".connector", "unknown connector %q (available: %s)", name, strings.Join(connectors.Names(), ", "))
 		return nil, nil
 	}
 	cfg := spec.NewConfig()
+	if defaultsOnly {
+		// Reading a file of vendor records needs no credentials: the
+		// connector runs with its defaults.
+		if d, ok := cfg.(interface{ SetDefaults() }); ok {
+			d.SetDefaults()
+		}
+		return spec, cfg
+	}
 	v.Decode(at+".config", node, cfg)
 	return spec, cfg
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"time"
 
@@ -67,13 +68,25 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 
 	unknowns := &schema.Unknowns{}
-	conn, err := plan.Source.New(plan.SourceConfig, connectors.Env{
+	env := connectors.Env{
 		Pipeline: plan.Name(), Logger: log.With("connector", plan.Source.Name), Unknowns: unknowns, Now: opts.Now,
-	})
+		Refs: &refStore{store: store, vendor: plan.Source.Name, pipeline: plan.Name()},
+		Open: func(ctx context.Context, loc string) (io.ReadCloser, error) {
+			return openLocation(ctx, plan.File.Resolve(loc), storage.Options{})
+		},
+	}
+	conn, err := plan.Source.New(plan.SourceConfig, env)
 	if err != nil {
 		return nil, fmt.Errorf("start connector %s: %w", plan.Source.Name, err)
 	}
 	defer connectors.CloseQuietly(conn)
+	if plan.DecodeFile != "" {
+		dec, ok := conn.(connectors.Decoder)
+		if !ok {
+			return nil, fmt.Errorf("connector %s cannot read files", plan.Source.Name)
+		}
+		conn = &fileSource{dec: dec, location: plan.DecodeFile, opts: StorageOptions(plan.Pipeline.Source.File.Storage), chunk: plan.Pipeline.BatchSize}
+	}
 	collect := func() {
 		sum.Unknowns = unknowns.List()
 		if sr, ok := conn.(connectors.StatsReporter); ok {

@@ -446,3 +446,59 @@ func TestDuckDBReadsTheLakeWithTheRightTypes(t *testing.T) {
 		t.Errorf("DuckDB sees %v; want 80 leads totalling %d cents", got, want)
 	}
 }
+
+func TestFileOfVendorRecordsLandsInTheLake(t *testing.T) {
+	dir := t.TempDir()
+	lines := []string{
+		`{"id":"a1","status":"FUNDED","stakeholder":{"first_name":"Ann","phone":"0401-234-567","email":"Ann@Example.com"},"company":{"name":"A Pty","abn":"51824753556","average_monthly_turnover":1234.5},"loan":{"requested_amount":8000,"amount":8000,"installments":52,"application_type":"REGULAR"},"created_at":"2018-07-04T13:40:26+10:00","effective_commission":800,"commission_percentage":10,"annual_simple_rate":0.2424,"loan_product_type":"DYNAMIC_TERM_LOAN","loan_id":"L1"}`,
+		``,
+		`{"type":"STATUS_UPDATED","lead":{"id":"b2","status":"ON_HOLD","stakeholder":{"first_name":"Bob"},"company":{"name":"B"},"loan":{},"created_at":"2019-05-15T04:58:29.000Z"}}`,
+	}
+	in := filepath.Join(dir, "leads.jsonl")
+	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	src := `name: lumi-file
+source:
+  connector: lumi
+  streams: [leads, loans]
+  file:
+    path: leads.jsonl
+sink:
+  path: lake
+`
+	path := filepath.Join(dir, "p.yaml")
+	os.WriteFile(path, []byte(src), 0o644)
+	plan, err := pipelines.Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := state.Open(filepath.Join(dir, "state.db"))
+	defer st.Close()
+	sum, err := pipelines.Run(context.Background(), plan, st, pipelines.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows["leads"] != 2 || sum.Rows["loans"] != 1 {
+		t.Fatalf("rows %v", sum.Rows)
+	}
+	if len(sum.Unknowns) != 1 || sum.Unknowns[0].Value != "ON_HOLD" {
+		t.Errorf("unknowns %v", sum.Unknowns)
+	}
+	leads := laketest.Latest(laketest.Read(t, filepath.Join(dir, "lake"), "leads"), "lead_uid")
+	a := leads["lumi:a1"]
+	if a["phone"] != "+61401234567" || a["email"] != "ann@example.com" || a["status"] != "funded" || a["business_number_type"] != "abn" {
+		t.Errorf("lead a1: %v", a)
+	}
+	if leads["lumi:b2"]["status"] != "new" || leads["lumi:b2"]["vendor_status"] != "ON_HOLD" {
+		t.Errorf("lead b2 (from a webhook payload): %v", leads["lumi:b2"])
+	}
+
+	// A broken line fails the run with its line number, and nothing lands.
+	os.WriteFile(in, []byte(lines[0]+"\n{\"id\": \"c3\", \"status\": \n"), 0o644)
+	_, err = pipelines.Run(context.Background(), plan, st, pipelines.Options{})
+	if err == nil || !strings.Contains(err.Error(), "leads.jsonl line 2") {
+		t.Errorf("error %v does not name line 2", err)
+	}
+	if n := len(laketest.Files(t, filepath.Join(dir, "lake"), "leads")); n != 1 {
+		t.Errorf("%d lead files after the failed run, want the first run's 1", n)
+	}
+}

@@ -573,6 +573,17 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 	store := context.WithoutCancel(ctx)
 	var rej *connectors.RejectedError
 	var se *httpclient.StatusError
+	var partial *connectors.PartialError
+	if errors.As(err, &partial) {
+		// Created: the row must never be sent again, whatever failed after.
+		rc = partial.Receipt
+		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.VendorID, it.receipt.HTTPStatus = OutcomeSubmitted, rc.VendorID, intOrNull(rc.HTTPStatus)
+		it.receipt.Error = partial.Error()
+		return nil
+	}
 	switch {
 	case err == nil:
 		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
@@ -656,6 +667,11 @@ func (r *pushRun) needsHuman(ctx context.Context, it *item, reason string) error
 // that run stopped. The vendor is asked first; only a row it does not have
 // is sent.
 func (r *pushRun) resolve(ctx context.Context, it *item) error {
+	if it.prev.VendorID != "" {
+		// The row was sent before and an update of it was interrupted; an
+		// update can safely be applied again.
+		return r.update(ctx, it)
+	}
 	if it.prev.ContentHash != it.hash {
 		// The row was edited since; the earlier version may exist at the
 		// vendor, so the edit needs a person as much as the original did.

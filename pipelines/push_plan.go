@@ -53,7 +53,7 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 		return pp
 	}
 	before := len(f.Problems().Errors())
-	pp.Spec, pp.Config = resolveConnector(v, "push", p.Push.Connector, &p.Push.Config)
+	pp.Spec, pp.Config = resolveConnector(v, "push", p.Push.Connector, &p.Push.Config, false)
 	if pp.Spec == nil {
 		return pp
 	}

@@ -22,6 +22,9 @@ const demoMarker = ".leadpipe-demo"
 // demoRates lifts the examples' rate limits for the in-process sandboxes.
 var demoRates = map[string]string{
 	"LUMI_RATE_LIMIT": "200", "LUMI_PUSH_RATE": "50",
+	"IUTE_RATE_LIMIT": "200", "IUTE_PUSH_RATE": "50",
+	"BIZCAP_RATE_LIMIT": "200", "BIZCAP_PUSH_RATE": "50",
+	"LUMIRE_RATE_LIMIT": "200", "LUMIRE_PUSH_RATE": "50",
 }
 
 func newDemoCmd(g *globals) *cobra.Command {

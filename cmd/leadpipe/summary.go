@@ -150,6 +150,9 @@ func shortCursor(c string) string {
 	if strings.HasPrefix(c, "{") && json.Unmarshal([]byte(c), &v) == nil && v.At != "" {
 		return v.At
 	}
+	if len(c) > 48 {
+		return c[:40] + fmt.Sprintf("… (%d bytes)", len(c))
+	}
 	return c
 }
 

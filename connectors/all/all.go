@@ -4,10 +4,13 @@
 package all
 
 import (
+	_ "github.com/leadpipe/leadpipe/connectors/bizcap"
 	_ "github.com/leadpipe/leadpipe/connectors/bizcap/bizcaptest"
+	_ "github.com/leadpipe/leadpipe/connectors/iute"
 	_ "github.com/leadpipe/leadpipe/connectors/iute/iutetest"
 	_ "github.com/leadpipe/leadpipe/connectors/lofty/loftytest"
 	_ "github.com/leadpipe/leadpipe/connectors/lumi"
 	_ "github.com/leadpipe/leadpipe/connectors/lumi/lumitest"
+	_ "github.com/leadpipe/leadpipe/connectors/lumire"
 	_ "github.com/leadpipe/leadpipe/connectors/lumire/lumiretest"
 )

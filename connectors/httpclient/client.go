@@ -133,6 +133,7 @@ type Client struct {
 	authFunc func(*http.Request)
 	secrets  []string
 	secSet   *secretSet
+	hcOnce   *http.Client // for non-idempotent requests of replayable methods
 }
 
 // New returns a Client for cfg.
@@ -149,6 +150,16 @@ func New(cfg Config) *Client {
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: NewTransport(cfg.Concurrency)}
+		// net/http silently resends a GET, HEAD, OPTIONS or TRACE when a
+		// reused keep-alive connection turns out to be dead. Some vendors
+		// (Iute) book repayments with GETs, so a request marked
+		// non-idempotent goes on a fresh connection, where net/http never
+		// replays it.
+		once := NewTransport(cfg.Concurrency)
+		once.DisableKeepAlives = true
+		c.hcOnce = &http.Client{Transport: once}
+	} else {
+		c.hcOnce = c.hc
 	}
 	if cfg.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), cfg.Burst)

@@ -186,7 +186,11 @@ func (k *call) attempt(ctx context.Context) result {
 
 	c.stats.requests.Add(1)
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	hc := c.hc
+	if !k.idempotent && replayable(k.method) {
+		hc = c.hcOnce
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		err = unwrapURLError(err)
 		return result{
@@ -429,4 +433,14 @@ func (k *call) logRetry(ctx context.Context, res result, attempt int, wait time.
 		slog.Duration("wait", wait),
 		slog.String("reason", reason),
 	)
+}
+
+// replayable reports whether net/http may resend a request of this method
+// on its own after a dropped keep-alive connection.
+func replayable(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }

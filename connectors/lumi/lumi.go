@@ -144,6 +144,7 @@ func init() {
 			{Name: "leads", Description: "create a lead (POST /leads) with Lumi's documented validation", Lookup: "external_id"},
 		},
 		Sample:    sample,
+		Decodes:   []string{"leads", "loans"},
 		NewConfig: func() any { return &Config{} },
 		New: func(cfg any, env connectors.Env) (connectors.Connector, error) {
 			c, ok := cfg.(*Config)

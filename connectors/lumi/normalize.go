@@ -148,7 +148,7 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 		Common:       schema.Common{Vendor: Vendor},
 	}
 	l.VendorSubStatus = w.Loan.ApplicationStatus
-	attrs := normalize.Attributes{}
+	var attrs normalize.AttrWriter
 
 	l.LostReason = w.LostReason
 	if l.LostReason == "" && len(w.LostReasons) > 0 {
@@ -162,20 +162,20 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 			n.unknown.Add(Vendor, "lead.credit_decline_reasons", r)
 		}
 	}
-	attrs.Set("credit_decline_reasons", w.CreditDeclineReasons)
+	attrs.Strs("credit_decline_reasons", w.CreditDeclineReasons)
 	if len(w.LostReasons) > 1 {
-		attrs.Set("lost_reasons", w.LostReasons)
+		attrs.Strs("lost_reasons", w.LostReasons)
 	}
 
 	if e, ok := normalize.Email(w.Stakeholder.Email); ok {
 		l.Email = e
 	} else {
-		attrs.Set("email_raw", w.Stakeholder.Email)
+		attrs.Str("email_raw", w.Stakeholder.Email)
 	}
 	if p, ok := normalize.Phone(w.Stakeholder.Phone, n.region); ok {
 		l.Phone = p
 	} else {
-		attrs.Set("phone_raw", w.Stakeholder.Phone)
+		attrs.Str("phone_raw", w.Stakeholder.Phone)
 	}
 	if d, ok := normalize.Date(w.Stakeholder.BirthDate); ok {
 		l.DateOfBirth = d
@@ -192,14 +192,14 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 	case 0:
 	default:
 		l.BusinessNumberType = "abn"
-		attrs.Set("business_number_note", "not 9 or 11 digits")
+		attrs.Str("business_number_note", "not 9 or 11 digits")
 	}
 	l.MonthlyTurnover = money(w.Company.AverageMonthlyTurnover)
 	l.AmountRequested = money(w.Loan.RequestedAmount)
 	if len(w.Loan.ReasonForLoan) > 0 {
 		l.LoanPurpose = w.Loan.ReasonForLoan[0]
 	}
-	attrs.Set("reason_for_loan", w.Loan.ReasonForLoan)
+	attrs.Strs("reason_for_loan", w.Loan.ReasonForLoan)
 
 	// Business lending: the company's address is the lead's address; the
 	// applicant's home address is kept in attributes.
@@ -211,7 +211,7 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 		if c, ok := normalize.Country(addr.Country); ok {
 			l.Country = c
 		} else if addr.Country != "" {
-			attrs.Set("country_raw", addr.Country)
+			attrs.Str("country_raw", addr.Country)
 		}
 		l.State, l.City, l.PostalCode = addr.State, addr.City, addr.PostalCode
 	}
@@ -219,35 +219,35 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 		l.Country = "AU" // Lumi lends in Australia only
 	}
 	if a := w.Stakeholder.Address; a != nil && !a.empty() {
-		attrs.Set("home_address", a.attrs())
+		a.write(&attrs, "home_address")
 	}
 	if a := w.Company.Address; a != nil && !a.empty() {
-		attrs.Set("company_address", a.attrs())
+		a.write(&attrs, "company_address")
 	}
 
-	attrs.Set("drivers_license_number", w.Stakeholder.DriversLicenseNumber)
-	attrs.Set("drivers_license_state", w.Stakeholder.DriversLicenseState)
-	attrs.Set("drivers_license_card_number", w.Stakeholder.DriversLicenseCardNumber)
-	attrs.Set("has_property", w.Stakeholder.HasProperty)
-	attrs.Set("property_info", w.Stakeholder.PropertyInfo)
-	attrs.Set("applicant_credit_score", string(w.Stakeholder.CreditScore))
-	attrs.Set("company_credit_score", string(w.Company.CreditScore))
-	attrs.Set("website", w.Company.Website)
-	attrs.Set("number_of_employees", string(w.Company.NumberOfEmployees))
-	attrs.Set("ato_debt", w.Company.ATODebt)
-	attrs.Set("ato_debt_details", w.Company.ATODebtDetails)
-	attrs.Set("has_other_loans", w.Company.HasOtherLoans)
-	attrs.Set("other_loan_details", w.Company.OtherLoanDetails)
-	attrs.Set("use_of_funds", w.Loan.UseOfFunds)
-	attrs.Set("installments_weeks", string(w.Loan.Installments))
-	attrs.Set("application_type", w.Loan.ApplicationType)
-	attrs.Set("preferred_loan_type", w.Loan.PreferredLoanType)
-	attrs.Set("loan_amount", string(w.Loan.Amount))
-	attrs.Set("broker_notes", w.BrokerNotes)
-	attrs.Set("loan_id", w.LoanID)
-	attrs.Set("application_id", w.ApplicationID)
-	attrs.Set("expires_at", w.ExpiresAt)
-	l.Attributes = attrs.JSON()
+	attrs.Str("drivers_license_number", w.Stakeholder.DriversLicenseNumber)
+	attrs.Str("drivers_license_state", w.Stakeholder.DriversLicenseState)
+	attrs.Str("drivers_license_card_number", w.Stakeholder.DriversLicenseCardNumber)
+	attrs.Str("has_property", w.Stakeholder.HasProperty)
+	attrs.Str("property_info", w.Stakeholder.PropertyInfo)
+	attrs.Str("applicant_credit_score", string(w.Stakeholder.CreditScore))
+	attrs.Str("company_credit_score", string(w.Company.CreditScore))
+	attrs.Str("website", w.Company.Website)
+	attrs.Str("number_of_employees", string(w.Company.NumberOfEmployees))
+	attrs.Str("ato_debt", w.Company.ATODebt)
+	attrs.Str("ato_debt_details", w.Company.ATODebtDetails)
+	attrs.Str("has_other_loans", w.Company.HasOtherLoans)
+	attrs.Str("other_loan_details", w.Company.OtherLoanDetails)
+	attrs.Str("use_of_funds", w.Loan.UseOfFunds)
+	attrs.Str("installments_weeks", string(w.Loan.Installments))
+	attrs.Str("application_type", w.Loan.ApplicationType)
+	attrs.Str("preferred_loan_type", w.Loan.PreferredLoanType)
+	attrs.Str("loan_amount", string(w.Loan.Amount))
+	attrs.Str("broker_notes", w.BrokerNotes)
+	attrs.Str("loan_id", w.LoanID)
+	attrs.Str("application_id", w.ApplicationID)
+	attrs.Str("expires_at", w.ExpiresAt)
+	l.Attributes = attrs.String()
 	return l
 }
 
@@ -363,15 +363,9 @@ func (a *wireAddress) empty() bool {
 	return a.Street == "" && a.StreetNumber == "" && a.City == "" && a.PostalCode == "" && a.State == "" && a.Country == ""
 }
 
-func (a *wireAddress) attrs() map[string]any {
-	m := map[string]any{}
-	for k, v := range map[string]string{"street_number": a.StreetNumber, "street": a.Street, "city": a.City,
-		"postal_code": a.PostalCode, "state": a.State, "country": a.Country} {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	return m
+func (a *wireAddress) write(w *normalize.AttrWriter, key string) {
+	w.Pairs(key, "street_number", a.StreetNumber, "street", a.Street, "city", a.City,
+		"postal_code", a.PostalCode, "state", a.State, "country", a.Country)
 }
 
 func digitsOnly(s string) string {

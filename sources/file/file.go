@@ -174,7 +174,6 @@ func (r *Reader) initCSV(in io.Reader, delim string) error {
 			return Row{}, io.EOF
 		}
 		num++
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return Row{Num: num, Line: pe.StartLine, values: map[string]string{},
@@ -183,6 +182,7 @@ func (r *Reader) initCSV(in io.Reader, delim string) error {
 		if err != nil {
 			return Row{}, err
 		}
+		line, _ := cr.FieldPos(0)
 		row := Row{Num: num, Line: line, values: make(map[string]string, len(header))}
 		if len(rec) != len(header) {
 			row.Problem = fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,11 +41,21 @@ type Source struct {
 	Default string `yaml:"default"`
 }
 
-// UnmarshalYAML accepts a bare column name.
+var sourceKeys = []string{"column", "value", "expr", "date_format", "split", "default"}
+
+// UnmarshalYAML accepts a bare column name, or a mapping of the known keys
+// (an unknown one is an error, as everywhere in a pipeline file).
 func (s *Source) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		s.Column = n.Value
 		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i].Value; !slices.Contains(sourceKeys, k) {
+				return fmt.Errorf("line %d: unknown key %q (known: %s)", n.Content[i].Line, k, strings.Join(sourceKeys, ", "))
+			}
+		}
 	}
 	type plain Source
 	return n.Decode((*plain)(s))
@@ -84,10 +95,12 @@ func Compile(v *config.Validator, path string, node *yaml.Node, target []connect
 		v.Errorf(path, "must be a mapping of vendor field → input column")
 		return m
 	}
+	v.Mark(path, node.Line)
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		k, val := node.Content[i], node.Content[i+1]
 		fp := path + "." + k.Value
+		v.Mark(fp, k.Line)
 		f, ok := byName[k.Value]
 		if !ok {
 			v.Errorf(fp, "%q is not a field of this target (fields: %s)", k.Value, strings.Join(names, ", "))
@@ -107,9 +120,9 @@ func Compile(v *config.Validator, path string, node *yaml.Node, target []connect
 		}
 		if src.Expr != "" {
 			set++
-			prog, err := expr.Compile(src.Expr, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
+			prog, err := expr.Compile(src.Expr, expr.Env(map[string]any{"row": map[string]string{}}), expr.AllowUndefinedVariables())
 			if err != nil {
-				v.Errorf(fp+".expr", "does not compile: %v", err)
+				v.Errorf(fp+".expr", "does not compile: %s", strings.Join(strings.Fields(err.Error()), " "))
 			}
 			fm.program = prog
 		}
@@ -187,10 +200,13 @@ func (m *Mapping) Apply(num int, values map[string]string) (connectors.Record, [
 			raw = s
 		case f.program != nil:
 			if env == nil {
-				env = make(map[string]any, len(values))
+				// Columns are variables by name; row["First Name"] reaches
+				// names that are not identifiers.
+				env = make(map[string]any, len(values)+1)
 				for k, v := range values {
 					env[k] = v
 				}
+				env["row"] = values
 			}
 			out, err := expr.Run(f.program, env)
 			if err != nil {
@@ -370,8 +386,10 @@ func parseDate(s, layout string) (any, error) {
 
 func normalizePhone(s string, f connectors.Field) string {
 	region := f.Region
-	if region == "" {
-		region = "AU"
+	if region == "" && !strings.HasPrefix(strings.TrimSpace(s), "+") {
+		// Without a region a national number cannot be read: pass it on as
+		// written, for the vendor's validation to judge.
+		return s
 	}
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsPossibleNumber(n) {

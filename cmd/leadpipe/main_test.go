@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/connectors/sandbox"
+	"github.com/leadpipe/leadpipe/examples"
+	"github.com/leadpipe/leadpipe/sinks/laketest"
+)
+
+// TestMain lets a test run the real CLI in a child process (the kill -9
+// test): with LEADPIPE_TEST_MAIN set, the test binary is leadpipe.
+func TestMain(m *testing.M) {
+	if os.Getenv("LEADPIPE_TEST_MAIN") != "" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestDemoRunsEveryExample(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	code, out, errs := cli(t, "demo", "--out", dir)
+	if code != 0 {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	for _, name := range examples.Demo {
+		p := strings.TrimSuffix(name, ".yaml")
+		if !strings.Contains(out, "✓ "+p+" (") {
+			t.Errorf("the demo output does not show pipeline %s succeeding", p)
+		}
+	}
+	if strings.Contains(out, "✗") {
+		t.Errorf("a demo pipeline failed:\n%s", out)
+	}
+	if !strings.Contains(out, "read_parquet(") {
+		t.Error("the demo does not print a DuckDB query")
+	}
+	leads := laketest.Read(t, dir, "leads")
+	if len(leads) == 0 {
+		t.Fatal("the demo wrote no leads")
+	}
+	vendors := map[string]bool{}
+	for _, r := range leads {
+		vendors[r["vendor"]] = true
+	}
+	if !vendors["lumi"] {
+		t.Errorf("no lumi leads in the lake: %v", vendors)
+	}
+	if len(laketest.Read(t, dir, "loans")) == 0 {
+		t.Error("the demo wrote no loans")
+	}
+	// The demo replaces its own earlier output, and refuses anything else.
+	if code, _, errs := cli(t, "demo", "--out", dir); code != 0 {
+		t.Errorf("second demo into its own directory exited %d: %s", code, errs)
+	}
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "precious.txt"), []byte("x"), 0o644)
+	if code, _, errs := cli(t, "demo", "--out", other); code != exitInvalid || !strings.Contains(errs, "not empty") {
+		t.Errorf("demo into a foreign directory: exit %d, %s", code, errs)
+	}
+}
+
+// sandboxEnv sets the variables the examples read.
+func sandboxEnv(t *testing.T) {
+	t.Helper()
+	run, err := sandbox.Start("127.0.0.1:0", sandbox.Options{Size: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Close() })
+	for k, v := range run.Env() {
+		t.Setenv(k, v)
+	}
+}
+
+func TestEveryExampleAndSampleIsValid(t *testing.T) {
+	sandboxEnv(t)
+	dir := t.TempDir()
+	if _, err := prepareDemoDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "pipelines", "*.yaml"))
+	if len(files) == 0 {
+		t.Fatal("no examples")
+	}
+	for _, spec := range connectors.All() {
+		if len(spec.Sample) == 0 {
+			t.Errorf("connector %s ships no sample pipeline", spec.Name)
+			continue
+		}
+		p := filepath.Join(dir, "pipelines", "sample-"+spec.Name+".yaml")
+		os.WriteFile(p, spec.Sample, 0o644)
+		files = append(files, p)
+	}
+	code, out, errs := cli(t, append([]string{"validate"}, files...)...)
+	if code != 0 {
+		t.Fatalf("validate exited %d:\n%s\n%s", code, out, errs)
+	}
+	if got := strings.Count(out, ": ok ("); got != len(files) {
+		t.Errorf("%d of %d files reported ok:\n%s", got, len(files), out)
+	}
+}
+
+func TestValidateReportsEveryProblemWithItsLine(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("name: Bad Name\nsource:\n  connector: nope\nsink:\n  path: x\n  format: xml\n  extra: 1\n"), 0o644)
+	code, _, errs := cli(t, "validate", bad)
+	if code != exitInvalid {
+		t.Errorf("exit %d, want %d", code, exitInvalid)
+	}
+	for _, want := range []string{
+		bad + ":1: name:", bad + `:3: source.connector: unknown connector "nope"`,
+		bad + `:6: sink.format: must be parquet or csv`, bad + `:7: sink.extra: unknown key "extra"`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("missing %q in:\n%s", want, errs)
+		}
+	}
+}
+
+func TestSecretsNeverReachTheOutput(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.yaml")
+	os.WriteFile(p, []byte(`name: leak-check
+source:
+  connector: lumi
+  config:
+    base_url: http://127.0.0.1:1/v1
+    username: someone
+    password: ${SECRET_PW}
+    timeout: 1s
+sink:
+  path: lake
+`), 0o644)
+	t.Setenv("SECRET_PW", "hunter2-very-secret")
+	code, out, errs := cli(t, "run", "--log-level", "debug", "--state", filepath.Join(dir, "s.db"), p)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d (nothing listens on port 1)", code, exitFailed)
+	}
+	if strings.Contains(out+errs, "hunter2") {
+		t.Errorf("the password reached the output:\n%s\n%s", out, errs)
+	}
+}
+
+func TestConnectorsListsEveryVendor(t *testing.T) {
+	code, out, _ := cli(t, "connectors")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, s := range connectors.All() {
+		if !strings.Contains(out, s.Name) {
+			t.Errorf("connectors does not list %s", s.Name)
+		}
+	}
+	code, out, _ = cli(t, "connectors", "lumi")
+	if code != 0 || !strings.Contains(out, "Sample pipeline") || !strings.Contains(out, "external_id") {
+		t.Errorf("connectors lumi: exit %d\n%s", code, out)
+	}
+}
