@@ -16,4 +16,15 @@ var Demo = []string{
 	"lumi.yaml",
 	"backfill-lumi.yaml",
 	"lumi.yaml", // again: the pushed leads come back in the incremental pull
+	"iute-applications.yaml",
+	"iute.yaml",
+	"iute-repayments.yaml",
+	"iute.yaml", // again: loan/info shows the repayments
+	"bizcap.yaml",
+	"backfill-bizcap.yaml",
+	"bizcap.yaml", // again: the pushed leads come back
+	"lumire.yaml",
+	"backfill-lumire.yaml",
+	"push-lumire-transactions.yaml",
+	"lumire.yaml", // again: the pushed leads and transactions come back
 }

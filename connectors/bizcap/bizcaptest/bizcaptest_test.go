@@ -387,7 +387,7 @@ func TestWireShape(t *testing.T) {
 }
 
 func TestEveryDocumentedValueOccurs(t *testing.T) {
-	for _, size := range []int{1, 0} {
+	for _, size := range []int{bizcaptest.MinSize, 0} {
 		t.Run(fmt.Sprintf("size %d", size), func(t *testing.T) {
 			e := start(t, 42, size)
 			seen := map[string]bool{}
@@ -565,9 +565,43 @@ func TestDeterminism(t *testing.T) {
 			t.Errorf("%s: different seeds, same data", res)
 		}
 	}
-	for _, tc := range []struct{ size, want int }{{0, bizcaptest.DefaultSize}, {10, bizcaptest.MinSize}, {250, 250}} {
+	for _, tc := range []struct{ size, want int }{{0, bizcaptest.DefaultSize}, {-1, 0}, {1, 1}, {10, 10}, {250, 250}} {
 		if got := len(start(t, 1, tc.size).s.Leads()); got != tc.want {
 			t.Errorf("Size %d: %d leads, want %d", tc.size, got, tc.want)
+		}
+	}
+}
+
+// TestExactSizes checks sandbox.Options.Records: an empty account answers
+// bare empty arrays, and small datasets are exactly their size and still
+// consistent (deals only for converted leads, every deal linked).
+func TestExactSizes(t *testing.T) {
+	e := start(t, 1, -1)
+	for _, res := range []string{"lead", "deal"} {
+		status, body := e.get(t, "/"+res+"?page=1&pageSize=5")
+		if status != 200 || string(body) != "[]" {
+			t.Errorf("empty account %s: %d %s", res, status, body)
+		}
+	}
+	for _, size := range []int{1, 2, 5, 11} {
+		e := start(t, 3, size)
+		leads, deals := e.s.Leads(), e.s.Deals()
+		if len(leads) != size {
+			t.Fatalf("Size %d: %d leads", size, len(leads))
+		}
+		converted := map[string]bool{}
+		for _, l := range leads {
+			if l.Fields.ConvertedDealID != "" {
+				converted[l.Fields.ConvertedDealID] = true
+			}
+		}
+		for _, d := range deals {
+			if !converted[d.ID] && d.Fields.LoanType != nil && *d.Fields.LoanType == "New" {
+				t.Errorf("Size %d: deal %s belongs to no lead", size, d.ID)
+			}
+		}
+		if len(deals) < len(converted) {
+			t.Errorf("Size %d: %d deals for %d converted leads", size, len(deals), len(converted))
 		}
 	}
 }

@@ -33,12 +33,14 @@
 //
 // # Dataset
 //
-// New(opts) generates opts.Size leads (0 means DefaultSize = 300; anything
-// below MinSize = 100 is raised to 100) from opts.Seed with a seeded PCG, all
-// dated in the year before Anchor (2026-11-01T00:00:00Z). Every documented
-// lead status/sub-status, deal status/sub-status, loanType,
+// New(opts) generates opts.Records(DefaultSize) leads: exactly opts.Size,
+// DefaultSize = 300 when Size is 0, none (an empty account) when Size is
+// negative. They come from opts.Seed with a seeded PCG, all dated in the year
+// before Anchor (2026-11-01T00:00:00Z). From MinSize = 100 leads on, every
+// documented lead status/sub-status, deal status/sub-status, loanType,
 // callClientOrBroker, citizenshipStatus, homeOwner, soleDirector,
-// loanPurpose and suitableProducts value occurs. Leads come from five
+// loanPurpose and suitableProducts value occurs; a smaller dataset is the
+// first leads of the 100-lead plan, so not every value can occur in it. Leads come from five
 // brokers in AU, NZ, the UK and Singapore, so abn (valid check digits), acn,
 // nzbn, crn and uen all occur, some spaced ("51 824 753 556"), null when not
 // applicable and "" from a few integrations. Phones are international;

@@ -11,9 +11,11 @@ import (
 // Anchor is the fixed instant all generated dates lie before.
 var Anchor = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
-// Dataset sizes: Size 0 gives DefaultSize leads; a Size below MinSize is
-// raised to MinSize, the smallest dataset that holds every documented lead
-// and deal status.
+// Dataset sizes: Size 0 gives DefaultSize leads, a negative Size none (an
+// empty account), any other Size exactly that many leads. MinSize is the
+// coverage size: the smallest dataset in which every documented lead and
+// deal status (and every other documented enumeration value) occurs. A
+// smaller dataset is the first leads of the MinSize plan.
 const (
 	DefaultSize = 300
 	MinSize     = 100
@@ -193,26 +195,28 @@ func (g *gen) weightedPair(groups []StatusGroup, weights []int) pair {
 	return pair{grp.Status, g.pick(grp.SubStatuses)}
 }
 
-// generate builds the dataset for seed and size: leads in createdAt order
-// and deals in createdAt order.
-func generate(seed int64, size int) ([]*Lead, []*Deal) {
-	n := size
-	if n == 0 {
-		n = DefaultSize
+// generate builds the dataset of n leads (exactly; 0 is an empty account)
+// for seed: leads in createdAt order and deals in createdAt order.
+func generate(seed int64, n int) ([]*Lead, []*Deal) {
+	if n <= 0 {
+		return []*Lead{}, []*Deal{}
 	}
-	n = max(n, MinSize)
+	// The status plan is made for at least MinSize leads, so that a dataset
+	// of MinSize or more holds every documented value; a smaller one takes
+	// the first n statuses of that plan.
+	planN := max(n, MinSize)
 	g := &gen{r: rand.New(rand.NewPCG(uint64(seed), 0x6269_7a63_6170_0001))}
 
 	// Lead statuses: every documented pair once, enough Converted leads for
 	// every deal pair, the rest weighted; then shuffled.
 	open := pairs(LeadStatuses, "Converted")
 	dealPairs := pairs(DealStatuses, "")
-	converted := min(max(len(dealPairs), n*35/100), n-len(open))
+	converted := min(max(len(dealPairs), planN*35/100), planN-len(open))
 	statuses := slices.Clone(open)
 	for range converted {
 		statuses = append(statuses, pair{"Converted", "Banks In"})
 	}
-	for len(statuses) < n {
+	for len(statuses) < planN {
 		statuses = append(statuses, g.weightedPair(LeadStatuses, leadStatusWeights))
 	}
 	g.r.Shuffle(len(statuses), func(i, j int) { statuses[i], statuses[j] = statuses[j], statuses[i] })

@@ -120,7 +120,9 @@ func init() {
 }
 
 // New builds a sandbox with the dataset generated from opts.Seed and
-// opts.Size (Size 0 means 300 leads; less than MinSize is raised to MinSize).
+// opts.Records(DefaultSize) leads: Size exactly, 0 means DefaultSize (300)
+// and a negative Size an empty account. Every documented value occurs from
+// MinSize (100) leads on.
 func New(opts sandbox.Options) *Server {
 	s := &Server{
 		opts:   opts,
@@ -128,7 +130,7 @@ func New(opts sandbox.Options) *Server {
 		faults: &sandbox.Faults{},
 		idRNG:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x6269_7a63_6170_0002)),
 	}
-	s.leads, s.deals = generate(opts.Seed, opts.Size)
+	s.leads, s.deals = generate(opts.Seed, opts.Records(DefaultSize))
 	s.reindex()
 	s.handler = s.faults.Wrap(http.HandlerFunc(s.route))
 	return s

@@ -59,7 +59,8 @@
 //
 // # Dataset
 //
-// New generates Options.Size loans (DefaultSize = 50 when 0) from
+// New generates exactly Options.Size loans (DefaultSize = 50 when 0, none
+// when negative: an empty account) from
 // Options.Seed with a PCG generator, anchored to Anchor (2026-11-01 UTC),
 // never to the clock. Refs start at FirstLoanRef (90000) and increase by 1
 // to 3 (gaps are other partners' loans); LoanRefs() lists them. Every state

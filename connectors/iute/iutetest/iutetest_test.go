@@ -203,6 +203,16 @@ func TestDeterministicDatasetCoversEveryState(t *testing.T) {
 	if n := len(New(sandbox.Options{Seed: 1, Size: 7}).LoanRefs()); n != 7 {
 		t.Fatalf("size 7 gave %d", n)
 	}
+	if refs := New(sandbox.Options{Seed: 1, Size: 1}).LoanRefs(); len(refs) != 1 || refs[0] != FirstLoanRef {
+		t.Fatalf("size 1 gave %v", refs)
+	}
+	empty := New(sandbox.Options{Seed: 1, Size: -1})
+	if n := len(empty.LoanRefs()); n != 0 {
+		t.Fatalf("a negative size gave %d loans, want an empty account", n)
+	}
+	if len(empty.Loans()) != 0 {
+		t.Fatal("an empty account holds loans")
+	}
 	for _, size := range []int{7, 20, DefaultSize, 300} {
 		t.Run(strconv.Itoa(size), func(t *testing.T) {
 			s := New(sandbox.Options{Seed: int64(size), Size: size})

@@ -248,7 +248,7 @@ func init() {
 }
 
 // New builds a simulator with a deterministic dataset of opts.Size loans
-// (DefaultSize when 0) and DefaultPolicy.
+// (DefaultSize when 0, none when negative) and DefaultPolicy.
 func New(opts sandbox.Options) *Server {
 	s := &Server{
 		opts:   opts,
@@ -257,11 +257,7 @@ func New(opts sandbox.Options) *Server {
 		loans:  map[int]*Loan{},
 		policy: DefaultPolicy(),
 	}
-	size := opts.Size
-	if size <= 0 {
-		size = DefaultSize
-	}
-	for _, l := range generate(opts.Seed, size) {
+	for _, l := range generate(opts.Seed, opts.Records(DefaultSize)) {
 		s.loans[l.Ref] = l
 		s.generated = append(s.generated, l.Ref)
 	}

@@ -6,10 +6,10 @@ import (
 )
 
 // SetResponseShape switches the envelope of every list endpoint:
-// ShapeData (default), ShapeItems or ShapeArray.
+// ShapeData (default), ShapeItems, ShapeArray or ShapeNested.
 func (s *Server) SetResponseShape(shape string) error {
 	switch shape {
-	case ShapeData, ShapeItems, ShapeArray:
+	case ShapeData, ShapeItems, ShapeArray, ShapeNested:
 	default:
 		return fmt.Errorf("lumiretest: unknown response shape %q", shape)
 	}
@@ -17,6 +17,18 @@ func (s *Server) SetResponseShape(shape string) error {
 	s.shape = shape
 	s.mu.Unlock()
 	return nil
+}
+
+// SetCursorParam renames the query parameter that carries a list cursor
+// (default "cursor"); the old name then answers 400 like any unknown
+// parameter. An empty name restores the default.
+func (s *Server) SetCursorParam(name string) {
+	if name == "" {
+		name = DefaultCursorParam
+	}
+	s.mu.Lock()
+	s.cursorParam = name
+	s.mu.Unlock()
 }
 
 // SetExportCap sets the maximum number of rows a CSV export returns

@@ -259,10 +259,7 @@ func (s *Server) generate() {
 	seed := uint64(s.opts.Seed)
 	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x6c756d697265)), s: s, emails: map[string]bool{}}
 	s.idRand = rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, 0x1d2c3b4a))
-	size := s.opts.Size
-	if size <= 0 {
-		size = DefaultSize
-	}
+	size := s.opts.Records(DefaultSize)
 
 	s.tenant = Tenant{ID: g.uuid(), Slug: TenantSlug, Name: "Leadpipe Demo Brokerage"}
 	s.me = User{ID: g.uuid(), Email: Email, DisplayName: "Leadpipe Integration", Role: "admin"}
@@ -278,6 +275,9 @@ func (s *Server) generate() {
 		p    int
 	}{{"New", 10}, {"Contacted", 25}, {"Qualified", 50}, {"Won", 100}, {"Lost", 0}} {
 		s.pipeline.Stages = append(s.pipeline.Stages, PipelineStage{ID: g.uuid(), Name: st.name, Position: i, Probability: st.p})
+	}
+	if size == 0 {
+		return // an empty account: the tenant, its users and its pipeline only
 	}
 
 	start := Anchor.AddDate(0, 0, -180)

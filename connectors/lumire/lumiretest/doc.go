@@ -50,9 +50,11 @@
 //
 // Deterministic for (Options.Seed, Options.Size), anchored to Anchor
 // (2026-11-01T00:00:00Z; records span the 180 days before it). Size is the
-// number of leads (0 means DefaultSize = 300, which gives about 1,100
+// number of leads, exactly (0 means DefaultSize = 300, which gives about 1,100
 // activities, 180 traders, 260 accounts, 360 deposits, 140 withdrawals and 680
-// transactions). Traders come from converted leads plus traders with no lead;
+// transactions; a negative Size is an empty account: the tenant, its users
+// and its sales pipeline, and no lead, activity, trader, account, payment or
+// transaction). Traders come from converted leads plus traders with no lead;
 // every deposit and withdrawal has a ledger transaction (kind deposit or
 // withdrawal, reference = the payment id); the other transactions are
 // commissions, bonuses, fees, adjustments (possibly negative) and transfers.
@@ -71,7 +73,8 @@
 //	ExpireSessions()              every session issued so far answers 401 "Session expired"
 //	SetSessionTTL(d)              lifetime of new sessions on the Options clock (default 8h)
 //	RequireTOTP(code)             login then needs "totpCode": code ("" disables)
-//	SetResponseShape(s)           list envelope: ShapeData (default), ShapeItems, ShapeArray
+//	SetResponseShape(s)           list envelope: ShapeData (default), ShapeItems, ShapeArray, ShapeNested
+//	SetCursorParam(name)          query parameter of the list cursor (default "cursor")
 //	SetExportCap(n)               CSV export row cap (default 10,000)
 //	SetStatus(id, status)         change a lead/transaction/deposit/withdrawal status, trader kycStatus or account status
 //	InjectUnknownValues()         some records get undocumented enum values (Unknown* constants)
@@ -130,8 +133,12 @@
 //     with nextCursor ABSENT on the last page. SetResponseShape(ShapeItems):
 //     {"items":[...],"next_cursor":"..."} with next_cursor NULL on the last
 //     page. SetResponseShape(ShapeArray): a bare array with the cursor in the
-//     X-Next-Cursor response header. Single records (details, creates) are
-//     bare objects in every shape.
+//     X-Next-Cursor response header. SetResponseShape(ShapeNested):
+//     {"result":{"rows":[...],"paging":{"after":"..."}}} with "after" absent
+//     on the last page, a shape no client can guess (it exercises a client's
+//     configurable record and cursor paths; SetCursorParam renames the
+//     cursor's query parameter for the same purpose). Single records
+//     (details, creates) are bare objects in every shape.
 //  8. Filters (all optional, exact match unless said otherwise):
 //     leads: status, source, assignedToId, email (case-insensitive), country
 //     (case-insensitive), from, to, updatedSince;

@@ -38,6 +38,12 @@ func marshalList(shape string, views []any, next string) ([]byte, error) {
 		return json.Marshal(map[string]any{"items": views, "next_cursor": nc})
 	case ShapeArray:
 		return json.Marshal(views)
+	case ShapeNested:
+		paging := map[string]any{}
+		if next != "" {
+			paging["after"] = next
+		}
+		return json.Marshal(map[string]any{"result": map[string]any{"rows": views, "paging": paging}})
 	default:
 		if next != "" {
 			return json.Marshal(map[string]any{"data": views, "nextCursor": next})
@@ -52,11 +58,14 @@ func serveList[T any](s *Server, w http.ResponseWriter, r *http.Request, resourc
 	q := newQuery(r.URL.Query())
 	limit := q.limit()
 	desc := q.order()
+	s.mu.RLock()
+	cursorParam := s.cursorParam
+	s.mu.RUnlock()
 	var after *cursorKey
-	if cur := q.str("cursor"); cur != nil {
+	if cur := q.str(cursorParam); cur != nil {
 		k, ok := decodeCursor(resource, desc, *cur)
 		if !ok {
-			q.addf("cursor must be a cursor returned by this list with the same order")
+			q.addf("%s must be a cursor returned by this list with the same order", cursorParam)
 		}
 		after = k
 	}

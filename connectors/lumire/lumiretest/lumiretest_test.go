@@ -445,6 +445,31 @@ func TestResponseShapes(t *testing.T) {
 			t.Fatal("last page")
 		}
 	})
+	t.Run("nested, with a renamed cursor parameter", func(t *testing.T) {
+		_ = e.s.SetResponseShape(lumiretest.ShapeNested)
+		e.s.SetCursorParam("after")
+		defer e.s.SetCursorParam("")
+		var page struct {
+			Result struct {
+				Rows   []map[string]any  `json:"rows"`
+				Paging map[string]string `json:"paging"`
+			} `json:"result"`
+		}
+		r := e.get("/sales/leads?limit=10")
+		if err := json.Unmarshal(r.body, &page); err != nil || len(page.Result.Rows) != 10 || page.Result.Paging["after"] == "" {
+			t.Fatalf("first page: %v %s", err, r.body)
+		}
+		cur := page.Result.Paging["after"]
+		wantError(t, e.get("/sales/leads?limit=10&cursor="+url.QueryEscape(cur)), 400, "property cursor should not exist")
+		page.Result.Rows, page.Result.Paging = nil, nil
+		r = e.get("/sales/leads?limit=10&after=" + url.QueryEscape(cur))
+		if err := json.Unmarshal(r.body, &page); err != nil || len(page.Result.Rows) != 2 {
+			t.Fatalf("last page: %v %s", err, r.body)
+		}
+		if _, more := page.Result.Paging["after"]; more {
+			t.Fatalf("last page has a cursor: %s", r.body)
+		}
+	})
 	t.Run("back to data", func(t *testing.T) {
 		_ = e.s.SetResponseShape(lumiretest.ShapeData)
 		if got := ids(t, e.get("/sales/leads?limit=100"), "data"); len(got) != 12 {
@@ -900,6 +925,22 @@ func TestDeterminism(t *testing.T) {
 		if !l.CreatedAt.Before(lumiretest.Anchor) || l.UpdatedAt.After(lumiretest.Anchor) {
 			t.Fatalf("lead %s not anchored: %v %v", l.ID, l.CreatedAt, l.UpdatedAt)
 		}
+	}
+}
+
+func TestSizeIsExactAndNegativeIsEmpty(t *testing.T) {
+	for _, size := range []int{1, 5} {
+		if n := len(lumiretest.New(sandbox.Options{Seed: 2, Size: size}).Leads()); n != size {
+			t.Errorf("Size %d gave %d leads", size, n)
+		}
+	}
+	d := lumiretest.New(sandbox.Options{Seed: 2, Size: -1}).Snapshot()
+	if n := len(d.Leads) + len(d.Activities) + len(d.Traders) + len(d.Accounts) + len(d.Deposits) +
+		len(d.Withdrawals) + len(d.Transactions); n != 0 {
+		t.Errorf("an empty account holds %d records: %+v", n, d)
+	}
+	if len(d.Users) == 0 {
+		t.Error("an empty account has no users to log in as")
 	}
 }
 

@@ -47,6 +47,10 @@ const (
 	// ShapeArray is a bare JSON array; the next cursor travels in the
 	// X-Next-Cursor response header (absent on the last page).
 	ShapeArray = "array"
+	// ShapeNested is {"result":{"rows":[...],"paging":{"after":"..."}}},
+	// with "after" absent on the last page: a shape no client can guess,
+	// for testing a connector's configurable record and cursor paths.
+	ShapeNested = "nested"
 )
 
 // Defaults.
@@ -56,6 +60,9 @@ const (
 	DefaultPageLimit  = 50
 	MaxPageLimit      = 100
 	DefaultSize       = 300
+	// DefaultCursorParam is the query parameter that carries a list cursor
+	// (SetCursorParam changes it).
+	DefaultCursorParam = "cursor"
 )
 
 // Routes recorded in Received, as "METHOD pattern".
@@ -124,6 +131,7 @@ type Server struct {
 	transactions *coll[Transaction]
 	txByExternal map[string]string
 	shape        string
+	cursorParam  string
 	exportCap    int
 	sessionTTL   time.Duration
 	totp         string
@@ -138,6 +146,7 @@ func New(opts sandbox.Options) *Server {
 		now:          opts.Clock(),
 		faults:       &sandbox.Faults{},
 		shape:        ShapeData,
+		cursorParam:  DefaultCursorParam,
 		exportCap:    DefaultExportCap,
 		sessionTTL:   DefaultSessionTTL,
 		sessions:     map[string]*session{},
