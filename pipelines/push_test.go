@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/sinks/laketest"
 )
 
 const backfillPipeline = `name: backfill-test
@@ -322,5 +323,24 @@ func TestPushMissingColumnNamesTheYAMLLine(t *testing.T) {
 	}
 	if e.srv.Attempts() != 0 {
 		t.Error("rows were sent despite a broken mapping")
+	}
+}
+
+func TestPushReceiptsAlsoAsParquet(t *testing.T) {
+	e := newLumiEnv(t, 5)
+	e.writeLeadsCSV(6, `BAD1,Amy,Low,amy@example.com.au,0412345678,Low Pty,51824753556,"1,000",52,cash_flow`)
+	plan := e.pushPlan(2)
+	plan.Push.Parquet = true
+	sum, err := e.run(plan, pipelines.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pq := strings.TrimSuffix(strings.TrimPrefix(sum.Push.Receipts, "file://"), ".csv") + ".parquet"
+	rows := laketest.ReadFile(t, pq)
+	if len(rows) != 7 {
+		t.Fatalf("%d Parquet receipts, want 7", len(rows))
+	}
+	if rows[0]["outcome"] != "submitted" || rows[0]["key"] != "R00001" || rows[6]["outcome"] != "rejected" || rows[6]["row"] != "7" {
+		t.Errorf("receipts: first %v, last %v", rows[0], rows[6])
 	}
 }

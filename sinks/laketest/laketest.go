@@ -64,6 +64,15 @@ func Read(t testing.TB, root, table string) []Row {
 	return rows
 }
 
+// ReadFile reads one Parquet or CSV file.
+func ReadFile(t testing.TB, path string) []Row {
+	t.Helper()
+	if strings.HasSuffix(path, ".csv") {
+		return readCSV(t, path)
+	}
+	return readParquet(t, path)
+}
+
 func readParquet(t testing.TB, path string) []Row {
 	t.Helper()
 	f, err := os.Open(path)
