@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/schema"
 )
 
@@ -73,6 +74,9 @@ type Env struct {
 	// Open reads a file named in a pipeline or an input row (attachments):
 	// a local path relative to the pipeline file, or an s3:// URL.
 	Open func(ctx context.Context, location string) (io.ReadCloser, error)
+	// Observer, when set, is passed to the connector's HTTP client
+	// (httpclient.Config.Observer): it sees every attempt (metrics).
+	Observer func(httpclient.RequestInfo)
 }
 
 // RefStore keeps the loan references of one vendor in the state store.

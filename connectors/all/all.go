@@ -8,6 +8,7 @@ import (
 	_ "github.com/leadpipe/leadpipe/connectors/bizcap/bizcaptest"
 	_ "github.com/leadpipe/leadpipe/connectors/iute"
 	_ "github.com/leadpipe/leadpipe/connectors/iute/iutetest"
+	_ "github.com/leadpipe/leadpipe/connectors/lofty"
 	_ "github.com/leadpipe/leadpipe/connectors/lofty/loftytest"
 	_ "github.com/leadpipe/leadpipe/connectors/lumi"
 	_ "github.com/leadpipe/leadpipe/connectors/lumi/lumitest"

@@ -37,7 +37,7 @@ func newClient(c *Config, env connectors.Env) *client {
 	}
 	h := httpclient.New(httpclient.Config{
 		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		Logger: env.Logger,
+		Logger: env.Logger, Observer: env.Observer,
 	})
 	h.SetBearer(c.Token.Reveal())
 	return &client{http: h, base: c.BaseURL, pageSz: c.PageSize, conc: conc, upper: c.PathCase == "upper"}

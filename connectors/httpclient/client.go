@@ -50,6 +50,10 @@ type Config struct {
 	// Observer, if set, is called after every attempt, from the goroutine
 	// that made it. It must be quick and safe for concurrent use.
 	Observer func(RequestInfo)
+	// WrapTransport, if set, wraps the client's transports (e.g. to adapt a
+	// vendor's headers before the client reads them). Unlike HTTPClient it
+	// keeps the fresh-connection transport of non-idempotent requests.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// HTTPClient replaces the default client built on NewTransport. Its
 	// Timeout should be 0: per-attempt timeouts come from Timeout.
 	HTTPClient *http.Client
@@ -149,7 +153,11 @@ func New(cfg Config) *Client {
 		authHdr: http.Header{},
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: NewTransport(cfg.Concurrency)}
+		wrap := cfg.WrapTransport
+		if wrap == nil {
+			wrap = func(rt http.RoundTripper) http.RoundTripper { return rt }
+		}
+		c.hc = &http.Client{Transport: wrap(NewTransport(cfg.Concurrency))}
 		// net/http silently resends a GET, HEAD, OPTIONS or TRACE when a
 		// reused keep-alive connection turns out to be dead. Some vendors
 		// (Iute) book repayments with GETs, so a request marked
@@ -157,7 +165,7 @@ func New(cfg Config) *Client {
 		// replays it.
 		once := NewTransport(cfg.Concurrency)
 		once.DisableKeepAlives = true
-		c.hcOnce = &http.Client{Transport: once}
+		c.hcOnce = &http.Client{Transport: wrap(once)}
 	} else {
 		c.hcOnce = c.hc
 	}

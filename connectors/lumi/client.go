@@ -30,7 +30,7 @@ func newClient(c *Config, env connectors.Env) *client {
 	}
 	h := httpclient.New(httpclient.Config{
 		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		Logger: env.Logger,
+		Logger: env.Logger, Observer: env.Observer,
 	})
 	h.SetBasicAuth(c.Username, c.Password.Reveal())
 	return &client{http: h, base: c.BaseURL, pageSz: c.PageSize}

@@ -52,7 +52,7 @@ func newClient(c *Config, env connectors.Env) *client {
 	}
 	h := httpclient.New(httpclient.Config{
 		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		Logger: env.Logger,
+		Logger: env.Logger, Observer: env.Observer,
 	})
 	h.AddSecret(c.Password.Reveal(), c.TOTPCode.Reveal(), c.TOTPSecret.Reveal(), c.APIKey.Reveal())
 	if c.Auth == AuthAPIKey {

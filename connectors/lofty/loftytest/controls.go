@@ -30,8 +30,10 @@ func (s *Server) ResetCounters() {
 // SetRateWindow sets the rate-limit window (default DefaultRateWindow, one
 // minute) and forgets every open window. The limits per window stay
 // RateLimitNoVendorKey and RateLimitWithVendorKey calls, so tests can run
-// e.g. 10 calls per 200 ms. d <= 0 turns rate limiting off (the headers are
-// still sent, Remaining always equal to Limit and Reset equal to now).
+// e.g. 10 calls per 200 ms. d <= 0 turns rate limiting off: the sandbox is
+// then an API without a limit and sends no X-RateLimit-* headers (headers
+// announcing ten calls a window that is never enforced would make a client
+// that paces itself by them crawl).
 func (s *Server) SetRateWindow(d time.Duration) { s.limiter.setWindow(d) }
 
 // RateWindow returns the current rate-limit window.

@@ -79,7 +79,8 @@ const (
 // enumeration value is guaranteed to be present.
 const MinCoverageSize = 10
 
-// DefaultSize is the number of leads generated when Options.Size is 0.
+// DefaultSize is the number of leads generated when Options.Size is 0 (a
+// negative Size generates none: an empty account).
 const DefaultSize = 300
 
 // TeamID is the team every lead belongs to.
@@ -235,11 +236,10 @@ func emailFor(r *rand.Rand, first, last string, n int) string {
 	return fmt.Sprintf("%s+%d@%s", local, n, pick(r, domains))
 }
 
-// generate builds the deterministic dataset for seed and size.
+// generate builds the deterministic dataset for seed with exactly size leads
+// (none when size is 0: an empty account; New passes Options.Records).
 func generate(seed int64, size int) *store {
-	if size <= 0 {
-		size = DefaultSize
-	}
+	size = max(size, 0)
 	r := rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15))
 	st := &store{
 		stages: slices.Clone(defaultStages),

@@ -52,8 +52,9 @@
 // can be called again after one minute"): a window opens with the first
 // request after the previous one closed and lasts RateWindow (one minute by
 // default, SetRateWindow to change it, e.g. 200 ms in tests; 0 turns limiting
-// off). Per window a client gets RateLimitNoVendorKey (10) calls, or
-// RateLimitWithVendorKey (20) with a valid vendorKey. Every response,
+// off, and with it the X-RateLimit-* headers). Per window a client gets
+// RateLimitNoVendorKey (10) calls, or RateLimitWithVendorKey (20) with a
+// valid vendorKey. While limiting is on, every response,
 // including 401s, 404s, 429s and the fault injector's answers, carries
 // X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset. Past the
 // limit the answer is 429 with {"message":"Too Many Requests"} and no
@@ -71,7 +72,8 @@
 // # Dataset
 //
 // New generates a deterministic dataset from Options.Seed and Options.Size
-// (leads; DefaultSize = 300 when 0) with math/rand/v2 PCG, every date
+// (leads, exactly: Options.Records(DefaultSize), so 0 means DefaultSize = 300
+// and a negative Size an empty account) with math/rand/v2 PCG, every date
 // anchored to Anchor (2026-11-01T00:00:00Z). It has nine user-defined stages
 // (Stages), six segments, eight tags, six members, and per lead activities,
 // calls, emails, texts, notes (some system notes) and logged

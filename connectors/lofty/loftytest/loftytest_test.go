@@ -164,6 +164,7 @@ func TestRegistryAndEnv(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	e := newEnv(t, sandbox.Options{Seed: 1, Size: 20})
+	e.s.SetRateWindow(time.Hour) // limiting on, so that every answer carries the headers
 	cases := []struct {
 		name   string
 		auth   string
@@ -303,6 +304,7 @@ func TestRateLimitDefaultMinuteWithClock(t *testing.T) {
 
 func TestFaultsInFront(t *testing.T) {
 	e := newEnv(t, sandbox.Options{Seed: 1, Size: 10})
+	e.s.SetRateWindow(time.Hour) // limiting on, so that every answer carries the headers
 	e.s.Faults().Storm429(2, time.Second)
 	for i := 0; i < 2; i++ {
 		r := e.do("GET", "/leads", nil, map[string]string{"Authorization": ""}) // no auth: the storm comes first
@@ -1245,5 +1247,34 @@ func TestConcurrency(t *testing.T) {
 	}
 	if tot := e.leads("/leads?limit=1").Meta.Total; tot != 140 {
 		t.Fatalf("total %d", tot)
+	}
+}
+
+func TestNoRateLimitHeadersWhenLimitingIsOff(t *testing.T) {
+	e := newEnv(t, sandbox.Options{Seed: 1, Size: 3})
+	r := e.get("/leads")
+	for _, h := range []string{"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} {
+		if v := r.header.Get(h); v != "" {
+			t.Errorf("limiting is off but %s: %s", h, v)
+		}
+	}
+}
+
+func TestSizeFollowsOptionsRecords(t *testing.T) {
+	for _, tc := range []struct{ size, want int }{{0, DefaultSize}, {-1, 0}, {1, 1}, {7, 7}} {
+		s := New(sandbox.Options{Seed: 1, Size: tc.size})
+		if got := len(s.Leads()); got != tc.want {
+			t.Errorf("Size %d: %d leads, want %d", tc.size, got, tc.want)
+		}
+	}
+	e := newEnv(t, sandbox.Options{Seed: 1, Size: -1})
+	r := e.get("/leads")
+	if r.status != 200 || !strings.Contains(string(r.body), `"total":0`) {
+		t.Errorf("empty account: %d %s", r.status, r.body)
+	}
+	for _, p := range []string{"/communication/call", "/communication/email", "/communication/text", "/notes", "/calls"} {
+		if r := e.get(p); r.status != 200 {
+			t.Errorf("empty account %s: %d %s", p, r.status, r.body)
+		}
 	}
 }

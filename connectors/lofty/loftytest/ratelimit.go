@@ -94,6 +94,13 @@ func (l *limiter) take(key string, limit int, now time.Time, consume bool) (rate
 }
 
 func (st rateState) write(h http.Header) {
+	if st.window <= 0 {
+		// Limiting is off: no limit to announce.
+		h.Del("X-RateLimit-Limit")
+		h.Del("X-RateLimit-Remaining")
+		h.Del("X-RateLimit-Reset")
+		return
+	}
 	h.Set("X-RateLimit-Limit", strconv.Itoa(st.limit))
 	h.Set("X-RateLimit-Remaining", strconv.Itoa(st.remaining))
 	h.Set("X-RateLimit-Reset", FormatRateLimitReset(st.reset, st.window))

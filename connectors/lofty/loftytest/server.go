@@ -81,7 +81,7 @@ func New(opts sandbox.Options) *Server {
 		now:       opts.Clock(),
 		faults:    &sandbox.Faults{},
 		limiter:   newLimiter(),
-		st:        generate(opts.Seed, opts.Size),
+		st:        generate(opts.Seed, opts.Records(DefaultSize)),
 		maxWindow: DefaultMaxResultWindow,
 		scrolls:   map[int64]*scrollSnap{},
 	}
