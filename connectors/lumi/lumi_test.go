@@ -2,7 +2,9 @@ package lumi_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -422,4 +424,27 @@ func TestConformance(t *testing.T) {
 			}
 		},
 	})
+}
+
+// A total that undercounts (a page count, or leads created during the read)
+// must not truncate the stream: full pages are followed until a short one.
+func TestUndercountingTotalDoesNotTruncate(t *testing.T) {
+	srv := lumitest.New(sandbox.Options{Seed: 7, Size: 23})
+	lying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, r)
+		body := regexp.MustCompile(`"(count|total)":\s*\d+`).ReplaceAll(rec.Body.Bytes(), []byte(`"$1":1`))
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	defer lying.Close()
+	cfg := connectortest.Config(t, "lumi", fmt.Sprintf("base_url: %s/v1\nusername: %s\npassword: %s\nrate_limit: 1000\npage_size: 5\n",
+		lying.URL, lumitest.Username, lumitest.Password))
+	res := connectortest.Read(t, "lumi", cfg, &connectors.ReadRequest{Streams: []string{"leads", "events"}, Now: lumitest.Anchor()})
+	if res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(res.Batch.Leads) != 23 || len(res.Batch.Events) != len(srv.Events()) {
+		t.Errorf("read %d leads and %d events, the sandbox has 23 and %d", len(res.Batch.Leads), len(res.Batch.Events), len(srv.Events()))
+	}
 }

@@ -172,44 +172,64 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 // when from is zero).
 func (k *connector) readEvents(ctx context.Context, from time.Time, handle func([]wireEvent) error) error {
 	f := eventFilter{createdAtSince: from}
-	page1, err := k.c.eventsPage(ctx, f, 1)
-	if err != nil {
-		return err
-	}
-	if err := handle(page1.Result.LeadEvents); err != nil {
-		return err
-	}
-	pages := connectors.Pages(page1.Result.Total, k.cfg.PageSize)
-	return connectors.FetchPages(ctx, k.cfg.Concurrency, pages,
-		func(ctx context.Context, p int) ([]wireEvent, error) {
-			pg, err := k.c.eventsPage(ctx, f, p)
-			if err != nil {
-				return nil, err
-			}
-			return pg.Result.LeadEvents, nil
-		},
-		func(_ int, evs []wireEvent) error { return handle(evs) })
+	return readAll(ctx, k, func(ctx context.Context, p int) ([]wireEvent, int, error) {
+		pg, err := k.c.eventsPage(ctx, f, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		return pg.Result.LeadEvents, pg.Result.Total, nil
+	}, handle)
 }
 
 // readLeads pages through /leads with the filter.
 func (k *connector) readLeads(ctx context.Context, f leadFilter, handle func([]wireLead) error) error {
-	page1, err := k.c.leadsPage(ctx, f, 1)
+	return readAll(ctx, k, func(ctx context.Context, p int) ([]wireLead, int, error) {
+		pg, err := k.c.leadsPage(ctx, f, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		return pg.Result.Leads, pg.Result.Count, nil
+	}, handle)
+}
+
+// readAll reads page 1, learns the total, fetches the other pages
+// concurrently and hands every page over in order. The total is trusted to
+// plan the concurrent fetches but not to end the read: while the last page
+// is full, the next one is read too, so a total that undercounts (a page
+// count, or records added during the read) never truncates a stream.
+func readAll[T any](ctx context.Context, k *connector, page func(context.Context, int) ([]T, int, error), handle func([]T) error) error {
+	first, total, err := page(ctx, 1)
 	if err != nil {
 		return err
 	}
-	if err := handle(page1.Result.Leads); err != nil {
+	if err := handle(first); err != nil {
 		return err
 	}
-	pages := connectors.Pages(page1.Result.Count, k.cfg.PageSize)
-	return connectors.FetchPages(ctx, k.cfg.Concurrency, pages,
-		func(ctx context.Context, p int) ([]wireLead, error) {
-			pg, err := k.c.leadsPage(ctx, f, p)
-			if err != nil {
-				return nil, err
-			}
-			return pg.Result.Leads, nil
+	last := len(first)
+	pages := connectors.Pages(total, k.cfg.PageSize)
+	err = connectors.FetchPages(ctx, k.cfg.Concurrency, pages,
+		func(ctx context.Context, p int) ([]T, error) {
+			items, _, err := page(ctx, p)
+			return items, err
 		},
-		func(_ int, ls []wireLead) error { return handle(ls) })
+		func(_ int, items []T) error {
+			last = len(items)
+			return handle(items)
+		})
+	if err != nil {
+		return err
+	}
+	for p := max(pages, 1) + 1; last >= k.cfg.PageSize; p++ {
+		items, _, err := page(ctx, p)
+		if err != nil {
+			return err
+		}
+		last = len(items)
+		if err := handle(items); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // syncLeads emits the leads created since the cursor (all leads on a full
