@@ -31,6 +31,9 @@ type Pipeline struct {
 	Transforms []Transform `yaml:"transforms"`
 	Sink       *Sink       `yaml:"sink"`
 	Push       *Push       `yaml:"push"`
+	// Reconcile makes the pipeline write the reconciliation report instead
+	// of pulling or pushing (decoded by package reconcile; no source).
+	Reconcile yaml.Node `yaml:"reconcile"`
 
 	// BatchSize bounds memory: rows per batch between source and sink.
 	BatchSize int `yaml:"batch_size"`
@@ -116,12 +119,14 @@ type Push struct {
 }
 
 // Transform is one step between source and sink. Exactly one field is set.
+// The transforms packages decode and check their own parts (see
+// pipelines/transforms.go).
 type Transform struct {
-	Filter    string                       `yaml:"filter"`
-	Select    map[string][]string          `yaml:"select"`
-	Rename    map[string]map[string]string `yaml:"rename"`
-	Privacy   yaml.Node                    `yaml:"privacy"`
-	StatusMap map[string]string            `yaml:"status_map"`
+	Filter    yaml.Node                    `yaml:"filter"`     // table → expression (transforms/filter)
+	Select    map[string][]string          `yaml:"select"`     // table → columns
+	Rename    map[string]map[string]string `yaml:"rename"`     // table → column → new name
+	Privacy   yaml.Node                    `yaml:"privacy"`    // transforms/privacy.Config
+	StatusMap map[string]map[string]string `yaml:"status_map"` // table → vendor status → status
 	Dedupe    bool                         `yaml:"dedupe"`
 }
 
@@ -274,6 +279,13 @@ func (p *Pipeline) Validate(v *Validator) {
 		v.Errorf("batch_size", "must be between 1 and 1000000, got %d", p.BatchSize)
 	}
 	switch {
+	case p.Reconcile.Kind != 0:
+		if p.Source.Connector != "" || p.Source.File != nil {
+			v.Errorf("source", "a reconcile pipeline reads the state store and the lake; remove source")
+		}
+		if p.Sink != nil || p.Push != nil {
+			v.Errorf("reconcile", "a pipeline has exactly one destination; remove `sink:` or `push:`")
+		}
 	case p.Source.Connector == "" && p.Source.File == nil:
 		v.Errorf("source", "needs a connector (a vendor to pull from) or a file (rows to push)")
 	case p.Source.Connector != "" && p.Source.File != nil && p.Push != nil:
@@ -301,8 +313,8 @@ func (p *Pipeline) Validate(v *Validator) {
 		}
 	}
 	switch {
-	case p.Sink == nil && p.Push == nil:
-		v.Errorf("", "needs a destination: `sink:` (write files) or `push:` (send rows to a vendor)")
+	case p.Sink == nil && p.Push == nil && p.Reconcile.Kind == 0:
+		v.Errorf("", "needs a destination: `sink:` (write files), `push:` (send rows to a vendor) or `reconcile:` (write the reconciliation report)")
 	case p.Sink != nil && p.Push != nil:
 		v.Errorf("push", "a pipeline has exactly one destination, and `sink:` is also set")
 	}
@@ -346,7 +358,7 @@ func (p *Pipeline) Validate(v *Validator) {
 	}
 	for i, t := range p.Transforms {
 		n := 0
-		if t.Filter != "" {
+		if t.Filter.Kind != 0 {
 			n++
 		}
 		if t.Select != nil {

@@ -27,4 +27,7 @@ var Demo = []string{
 	"backfill-lumire.yaml",
 	"push-lumire-transactions.yaml",
 	"lumire.yaml", // again: the pushed leads and transactions come back
+	"lofty.yaml",
+	"backfill-lofty.yaml",
+	"lofty.yaml", // again: only the leads changed since the first run are read
 }

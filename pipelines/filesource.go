@@ -46,7 +46,7 @@ func (f *fileSource) Read(ctx context.Context, req *connectors.ReadRequest, out 
 		done  chan result
 	}
 	jobs := make(chan job, workers)
-	order := make(chan chan result, workers*2)
+	order := make(chan chan result, workers)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(order)

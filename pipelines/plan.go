@@ -16,6 +16,7 @@ import (
 	"github.com/leadpipe/leadpipe/sinks/parquet"
 	"github.com/leadpipe/leadpipe/sinks/storage"
 	"github.com/leadpipe/leadpipe/transforms"
+	"github.com/leadpipe/leadpipe/transforms/privacy"
 	"gopkg.in/yaml.v3"
 )
 
@@ -35,13 +36,22 @@ type Plan struct {
 	Sink         sinks.Format
 	SinkLocation string
 	Transforms   transforms.Chain
+	// Privacy is the PII policy: a step of Transforms for a pull, the
+	// scrubber of receipts, rejects and ledger for a push.
+	Privacy *privacy.Policy
 
 	// Push: a file source and a vendor target.
 	Push *PushPlan
+
+	// Reconcile: the reconciliation report (no source).
+	Reconcile *ReconcilePlan
 }
 
-// Kind is "pull" or "push".
+// Kind is "pull", "push" or "reconcile".
 func (p *Plan) Kind() string {
+	if p.Reconcile != nil {
+		return "reconcile"
+	}
 	if p.Push != nil {
 		return "push"
 	}
@@ -118,9 +128,13 @@ func Resolve(f *config.File) (*Plan, error) {
 			plan.Sink = csv.New(csv.Options{Delimiter: delim})
 		}
 	}
-	plan.Transforms = resolveTransforms(v, p.Transforms)
+	resolveTransforms(f, plan)
+	checkSchedule(v, p)
 	if p.Push != nil {
 		plan.Push = resolvePush(f, p)
+	}
+	if p.Reconcile.Kind != 0 {
+		plan.Reconcile = resolveReconcile(f, p)
 	}
 	probs := f.Problems()
 	plan.Warnings = probs.Warnings()
@@ -180,11 +194,4 @@ func readPipelineFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read pipeline %s: %w", path, err)
 	}
 	return data, nil
-}
-
-func resolveTransforms(v *config.Validator, specs []config.Transform) transforms.Chain {
-	for i := range specs {
-		v.Errorf(fmt.Sprintf("transforms[%d]", i), "transforms are not available yet in this version of leadpipe")
-	}
-	return nil
 }

@@ -31,7 +31,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	log := opts.log().With("pipeline", plan.Name())
 	started := opts.now()
 	sum := &Summary{
-		RunID: NewRunID(started), Pipeline: plan.Name(), Kind: "pull", DryRun: opts.DryRun,
+		RunID: opts.runID(started), Pipeline: plan.Name(), Kind: "pull", DryRun: opts.DryRun,
 		StartedAt: started, Rows: map[string]int64{}, Sink: plan.SinkLocation,
 	}
 	log = log.With("run_id", sum.RunID)
@@ -41,13 +41,16 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		return nil, err
 	}
 	defer release()
+	if err := bindPullPrivacy(ctx, plan, store, log, opts.DryRun); err != nil {
+		return nil, err
+	}
 
 	sto, err := storage.Open(ctx, plan.SinkLocation, StorageOptions(plan.Pipeline.Sink.Storage))
 	if err != nil {
 		return nil, fmt.Errorf("open sink: %w", err)
 	}
 	if !opts.DryRun {
-		recovered, err := recoverRuns(ctx, plan, store, sto, opts)
+		recovered, err := recoverRuns(ctx, plan, store, sto, Options{Logger: log})
 		sum.Recovered = recovered
 		if err != nil {
 			return nil, err
@@ -70,7 +73,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	unknowns := &schema.Unknowns{}
 	env := connectors.Env{
 		Pipeline: plan.Name(), Logger: log.With("connector", plan.Source.Name), Unknowns: unknowns, Now: opts.Now,
-		Refs: &refStore{store: store, vendor: plan.Source.Name, pipeline: plan.Name()},
+		Refs: &refStore{store: store, vendor: plan.Source.Name, pipeline: plan.Name()}, Observer: opts.Observer,
 		Open: func(ctx context.Context, loc string) (io.ReadCloser, error) {
 			return openLocation(ctx, plan.File.Resolve(loc), storage.Options{})
 		},
@@ -117,14 +120,16 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(batches)
-		readErr <- conn.Read(readCtx, req, connectors.EmitFunc(func(ctx context.Context, b *schema.Batch) error {
-			select {
-			case batches <- b:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}))
+		readErr <- safeCall(log, "connector "+plan.Source.Name, func() error {
+			return conn.Read(readCtx, req, connectors.EmitFunc(func(ctx context.Context, b *schema.Batch) error {
+				select {
+				case batches <- b:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}))
+		})
 	}()
 
 	var rows atomic.Int64
@@ -263,7 +268,7 @@ func recoverRuns(ctx context.Context, plan *Plan, store *state.Store, current st
 	if err != nil {
 		return nil, err
 	}
-	log := opts.log().With("pipeline", plan.Name())
+	log := opts.log() // the caller's run logger: pipeline and run_id
 	var notes []string
 	for _, r := range runs {
 		sto := current

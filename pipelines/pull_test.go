@@ -22,6 +22,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/sinks/laketest"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
+	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
 )
 
 // lumiEnv is a Lumi sandbox, a lake directory and a state store.
@@ -464,6 +465,9 @@ source:
     path: leads.jsonl
 sink:
   path: lake
+transforms:
+  - privacy: # this test checks the normalized values themselves
+      columns: {email: keep, phone: keep}
 `
 	path := filepath.Join(dir, "p.yaml")
 	os.WriteFile(path, []byte(src), 0o644)

@@ -19,6 +19,7 @@ import (
 	"github.com/leadpipe/leadpipe/sinks/storage"
 	"github.com/leadpipe/leadpipe/sources/file"
 	"github.com/leadpipe/leadpipe/transforms/mapping"
+	"github.com/leadpipe/leadpipe/transforms/privacy"
 )
 
 // Receipt outcomes.
@@ -88,6 +89,7 @@ type pushRun struct {
 	mu      sync.Mutex // guards sum
 	crashed atomic.Bool
 	cancel  context.CancelFunc
+	pii     *privacy.PushScrubber // what is stored of a row: receipts, rejects, ledger
 }
 
 // item is one input row on its way through the run.
@@ -95,8 +97,10 @@ type item struct {
 	seq     int
 	row     file.Row
 	rec     connectors.Record
-	key     string
+	key     string // as stored: hashed when the privacy policy does not keep a key column
+	sendKey string // as sent to the vendor (external_id...)
 	hash    string
+	pii     *privacy.RowScrub
 	action  string // send | update | resolve | done (receipt ready)
 	prev    state.LedgerEntry
 	receipt Receipt
@@ -106,7 +110,7 @@ type item struct {
 func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) (*Summary, error) {
 	pp := plan.Push
 	started := opts.now()
-	sum := &Summary{RunID: NewRunID(started), Pipeline: plan.Name(), Kind: "push", DryRun: opts.DryRun, StartedAt: started}
+	sum := &Summary{RunID: opts.runID(started), Pipeline: plan.Name(), Kind: "push", DryRun: opts.DryRun, StartedAt: started}
 	log := opts.log().With("pipeline", plan.Name(), "run_id", sum.RunID)
 
 	release, err := store.Lock(ctx, plan.Name())
@@ -126,12 +130,16 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	if err := checkKeyColumns(plan, in.Header()); err != nil {
 		return nil, err
 	}
+	pii, err := bindPushPrivacy(ctx, plan, store, in.Header(), log, opts.DryRun)
+	if err != nil {
+		return nil, err
+	}
 
 	unknowns := &schema.Unknowns{}
 	env := connectors.Env{
 		Pipeline: plan.Name(), Logger: log.With("connector", pp.Spec.Name), Unknowns: unknowns, Now: opts.Now,
-		RateLimit: pp.RateLimit, Concurrency: pp.Concurrency,
-		Refs: &refStore{store: store, vendor: pp.Spec.Name, pipeline: plan.Name()},
+		RateLimit: pp.RateLimit, Concurrency: pp.Concurrency, Observer: opts.Observer,
+		Refs: &refStore{store: store, vendor: pp.Spec.Name, pipeline: plan.Name(), key: pii.Key},
 		Open: func(ctx context.Context, loc string) (io.ReadCloser, error) {
 			return openLocation(ctx, plan.File.Resolve(loc), StorageOptions(plan.Pipeline.Push.Storage))
 		},
@@ -145,7 +153,7 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	r := &pushRun{plan: plan, pp: pp, store: store, opts: opts, log: log, target: target, runID: sum.RunID, sum: &PushSummary{}}
+	r := &pushRun{plan: plan, pp: pp, store: store, opts: opts, log: log, target: target, runID: sum.RunID, sum: &PushSummary{}, pii: pii}
 	r.scope = pp.Spec.Name + "/" + pp.Target
 	if a, ok := target.(accounted); ok {
 		r.scope += "@" + a.Account()
@@ -206,7 +214,7 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	if err != nil {
 		status := state.RunFailed
-		if errors.Is(err, context.Canceled) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, ErrStopped) {
 			status = state.RunCancelled
 		}
 		finishFailed(store, sum, status, err)
@@ -258,7 +266,10 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 		go func() {
 			defer workers.Done()
 			for it := range work {
-				if err := r.handle(ctx, it); err != nil {
+				if err := safeCall(r.log, "push", func() error { return r.handle(ctx, it) }); err != nil {
+					if errors.Is(err, ErrPanic) {
+						it.receipt.Outcome, it.receipt.Error = OutcomeFailed, err.Error()
+					}
 					setFatal(err)
 				}
 				results <- it
@@ -282,6 +293,7 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 				}
 				delete(pending, next)
 				next++
+				r.redact(cur)
 				if werr == nil {
 					werr = out.write(cur)
 				}
@@ -297,7 +309,12 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 	seenRow := map[string]int{}
 	seq := 0
 	var readErr error
-	for readErr == nil && ctx.Err() == nil {
+	stopped := false // a graceful stop left rows unsent
+	for readErr == nil && ctx.Err() == nil && !stopped {
+		if r.opts.stopping() {
+			stopped = true
+			break
+		}
 		var chunk []*item
 		for len(chunk) < chunkSize {
 			if r.opts.Limit > 0 && seq+len(chunk) >= r.opts.Limit {
@@ -327,8 +344,17 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 			select {
 			case window <- struct{}{}:
 			case <-ctx.Done():
+			case <-r.opts.Stop:
 			}
 			if ctx.Err() != nil {
+				break
+			}
+			if r.opts.stopping() {
+				// The rows already handed out are the batch in hand: they
+				// finish and are recorded; this one and the rest wait for
+				// the next run. (A window slot taken for this row is never
+				// needed again: nothing more is dispatched.)
+				stopped = true
 				break
 			}
 			if it.action == "done" {
@@ -338,6 +364,11 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 			select {
 			case work <- it:
 			case <-ctx.Done():
+			case <-r.opts.Stop:
+				stopped = true
+			}
+			if stopped {
+				break
 			}
 		}
 		if r.opts.Limit > 0 && seq >= r.opts.Limit {
@@ -355,6 +386,10 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 		return readErr
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case werr != nil:
+		return werr
+	case stopped:
+		return fmt.Errorf("%w after %d rows: the rows in flight were finished and recorded; the next run sends the rest", ErrStopped, done.Load())
 	}
 	return werr
 }
@@ -378,10 +413,12 @@ func (r *pushRun) prepare(chunk []*item, seenKeys map[string]string, seenRow map
 				}
 				parts = append(parts, v)
 			}
-			it.key = strings.Join(parts, "|")
+			it.sendKey = strings.Join(parts, "|")
+			it.key = r.pii.Key(it.sendKey)
 			it.receipt.Key = it.key
 		}
 		rec, probs := r.pp.Mapping.Apply(it.row.Num, it.row.Values())
+		it.pii = r.pii.Row(it.row.Values(), &rec)
 		for _, p := range probs {
 			r.reject(it, Reject{Column: p.Column, Field: p.Field, Value: p.Value, Reason: p.Reason})
 		}
@@ -399,7 +436,7 @@ func (r *pushRun) prepare(chunk []*item, seenKeys map[string]string, seenRow map
 		it.rec = rec
 		it.hash = mapping.Hash(rec)
 		if it.key == "" {
-			it.key = it.hash
+			it.key, it.sendKey = it.hash, it.hash
 			it.receipt.Key = it.key
 		}
 		if h, dup := seenKeys[it.key]; dup {
@@ -531,7 +568,7 @@ func (r *pushRun) preview(it *item) error {
 	if len(r.sum.Previews) < 20 {
 		body := ""
 		if p, ok := r.target.(Previewer); ok {
-			if b, err := p.Preview(it.rec, it.key); err == nil {
+			if b, err := p.Preview(it.rec, it.sendKey); err == nil {
 				body = string(b)
 			}
 		}
@@ -561,7 +598,7 @@ func (r *pushRun) send(ctx context.Context, it *item, retryUnknown bool) error {
 	if err := r.crash(PointAfterPending); err != nil {
 		return err
 	}
-	rc, err := r.target.Send(ctx, it.rec, it.key)
+	rc, err := r.target.Send(ctx, it.rec, it.sendKey)
 	if cerr := r.crash(PointAfterSend); cerr != nil {
 		return cerr
 	}
@@ -577,7 +614,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 	if errors.As(err, &partial) {
 		// Created: the row must never be sent again, whatever failed after.
 		rc = partial.Receipt
-		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID, it.receipt.HTTPStatus = OutcomeSubmitted, rc.VendorID, intOrNull(rc.HTTPStatus)
@@ -586,7 +623,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 	}
 	switch {
 	case err == nil:
-		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID, it.receipt.HTTPStatus = OutcomeSubmitted, rc.VendorID, intOrNull(rc.HTTPStatus)
@@ -595,7 +632,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		}
 		return nil
 	case errors.As(err, &rej):
-		if err := r.store.MarkFailed(store, r.scope, it.key, rej.HTTPStatus, rej.Error()); err != nil {
+		if err := r.store.MarkFailed(store, r.scope, it.key, rej.HTTPStatus, it.scrubText(rej.Error())); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(rej.HTTPStatus), rej.Error()
@@ -610,7 +647,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(429), "rate limited; not sent, will be sent on the next run: "+err.Error()
 		return nil
 	case errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500:
-		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, err.Error()); err != nil {
+		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, it.scrubText(err.Error())); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(se.StatusCode), err.Error()
@@ -624,7 +661,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 
 // afterUnknown handles a send whose answer was lost.
 func (r *pushRun) afterUnknown(ctx context.Context, it *item, cause error, retry bool) error {
-	rc, found, err := r.target.Lookup(ctx, it.rec, it.key, r.opts.now().Add(-time.Minute))
+	rc, found, err := r.target.Lookup(ctx, it.rec, it.sendKey, r.opts.now().Add(-time.Minute))
 	switch {
 	case errors.Is(err, connectors.ErrNoLookup):
 		return r.needsHuman(ctx, it, "the connection failed after sending ("+cause.Error()+") and the vendor offers no lookup")
@@ -632,7 +669,7 @@ func (r *pushRun) afterUnknown(ctx context.Context, it *item, cause error, retry
 		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown and the lookup failed; the next run checks again: "+err.Error()
 		return nil
 	case found:
-		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID = OutcomeSubmitted, rc.VendorID
@@ -653,6 +690,7 @@ func (r *pushRun) needsHuman(ctx context.Context, it *item, reason string) error
 	if who != "" {
 		reason += "; check at the vendor: " + who
 	}
+	reason = it.scrubText(reason) // the ledger and the summary keep it
 	if err := r.store.MarkNeedsHuman(context.WithoutCancel(ctx), r.scope, it.key, reason, nil); err != nil {
 		return err
 	}
@@ -677,7 +715,7 @@ func (r *pushRun) resolve(ctx context.Context, it *item) error {
 		// vendor, so the edit needs a person as much as the original did.
 		return r.needsHuman(ctx, it, "an interrupted run was sending an earlier version of this row")
 	}
-	rc, found, err := r.target.Lookup(ctx, it.rec, it.key, it.prev.FirstTryAt)
+	rc, found, err := r.target.Lookup(ctx, it.rec, it.sendKey, it.prev.FirstTryAt)
 	switch {
 	case errors.Is(err, connectors.ErrNoLookup):
 		return r.needsHuman(ctx, it, fmt.Sprintf("run %s stopped while sending this row and the vendor offers no lookup", it.prev.RunID))
@@ -685,7 +723,7 @@ func (r *pushRun) resolve(ctx context.Context, it *item) error {
 		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "could not check an interrupted send with the vendor; not resent: "+err.Error()
 		return nil
 	case found:
-		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, rc.Extra); err != nil {
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID = OutcomeSubmitted, rc.VendorID
@@ -708,7 +746,7 @@ func (r *pushRun) update(ctx context.Context, it *item) error {
 		Pipeline: r.plan.Name(), RunID: r.runID, Row: it.row.Num}); err != nil {
 		return err
 	}
-	rc, err := up.Update(ctx, it.prev.VendorID, it.rec, it.key)
+	rc, err := up.Update(ctx, it.prev.VendorID, it.rec, it.sendKey)
 	if rc.VendorID == "" {
 		rc.VendorID = it.prev.VendorID
 	}
@@ -778,12 +816,16 @@ type refStore struct {
 	store    *state.Store
 	vendor   string
 	pipeline string
+	key      func(string) string // the row key as stored (privacy); nil: as it is
 }
 
 func (s *refStore) AddRef(ctx context.Context, ref, rowKey string) error {
 	origin := "submitted"
 	if rowKey == "" {
 		origin = "imported"
+	}
+	if s.key != nil {
+		rowKey = s.key(rowKey)
 	}
 	return s.store.AddLoanRef(ctx, state.LoanRef{Vendor: s.vendor, Ref: ref, Pipeline: s.pipeline, RowKey: rowKey, Origin: origin})
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
@@ -28,6 +29,16 @@ type Options struct {
 	// at a named point of the commit protocol, the run stops right there
 	// without any clean-up, exactly as if the process had been killed.
 	CrashAt func(point string) error
+	// Stop, when closed, asks the run to stop gracefully (SIGTERM): a push
+	// sends no new row, finishes the rows in flight and records them; a pull
+	// goes on, because it commits all or nothing. Cancelling the context
+	// stops a run at once instead: a pull rolls back, a push abandons its
+	// requests in flight (they stay pending and the next run checks them).
+	Stop <-chan struct{}
+	// Observer sees every HTTP attempt of the run's connector (metrics).
+	Observer func(httpclient.RequestInfo)
+	// RunID names the run; empty means a new one.
+	RunID string
 }
 
 // Crash points of the pull commit protocol, in order.
@@ -91,6 +102,7 @@ type Summary struct {
 	HTTP      connectors.HTTPStats          `json:"http"`
 	Recovered []string                      `json:"recovered,omitempty"`
 	Push      *PushSummary                  `json:"push,omitempty"`
+	Reconcile *ReconcileSummary             `json:"reconcile,omitempty"`
 	Error     string                        `json:"error,omitempty"`
 }
 
@@ -111,8 +123,16 @@ func NewRunID(t time.Time) string {
 	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-// Run executes a planned pipeline once.
-func Run(ctx context.Context, plan *Plan, store *state.Store, opts Options) (*Summary, error) {
+// Run executes a planned pipeline once. A panic during the run is recovered:
+// the run is rolled back and recorded as failed (see recoverPanic).
+func Run(ctx context.Context, plan *Plan, store *state.Store, opts Options) (sum *Summary, err error) {
+	if opts.RunID == "" {
+		opts.RunID = NewRunID(opts.now())
+	}
+	defer recoverPanic(plan, store, opts, &sum, &err)
+	if plan.Reconcile != nil {
+		return runReconcile(ctx, plan, store, opts)
+	}
 	if plan.Push != nil {
 		return runPush(ctx, plan, store, opts)
 	}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
+	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
 )
 
 const pipeline = `name: bench-lumi-file
@@ -48,7 +50,18 @@ func main() {
 	duck := flag.Bool("duckdb", false, "also run DuckDB's COPY on the same file (node and tools/duckdb needed)")
 	skipLeadpipe := flag.Bool("skip-leadpipe", false, "only run DuckDB")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the leadpipe run")
+	memProfile := flag.String("memprofile", "", "write a heap profile 10 s into the run")
 	flag.Parse()
+	if *memProfile != "" {
+		go func() {
+			time.Sleep(10 * time.Second)
+			if f, err := os.Create(*memProfile); err == nil {
+				runtime.GC()
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {

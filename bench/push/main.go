@@ -23,6 +23,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
+	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
 )
 
 const pipeline = `name: bench-push

@@ -15,6 +15,7 @@ import (
 	"github.com/leadpipe/leadpipe/examples"
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/sinks/storage"
 )
 
 const demoMarker = ".leadpipe-demo"
@@ -25,10 +26,11 @@ var demoRates = map[string]string{
 	"IUTE_RATE_LIMIT": "200", "IUTE_PUSH_RATE": "50",
 	"BIZCAP_RATE_LIMIT": "200", "BIZCAP_PUSH_RATE": "50",
 	"LUMIRE_RATE_LIMIT": "200", "LUMIRE_PUSH_RATE": "50",
+	"LOFTY_PUSH_RATE": "50",
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var out string
+	var out, stateDir string
 	var opts sandbox.Options
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -39,8 +41,13 @@ Needs no network and no credentials.
 
 The output directory gets the lake (one folder per table), the run manifests
 (_runs/), receipts and rejects, the pipelines that were run (pipelines/) and
-the state store (.leadpipe/). Running the demo again starts it afresh.`,
-		Example: "  leadpipe demo\n  leadpipe demo --out /tmp/lake --size 2000",
+the state store (.leadpipe/). Running the demo again starts it afresh.
+
+With --out s3://bucket/prefix the lake, manifests, receipts and rejects go to
+S3, and the pipelines and state store to --state-dir. The S3 settings come
+from the environment: the AWS credential chain, AWS_REGION, and
+AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
+		Example: "  leadpipe demo\n  leadpipe demo --out /tmp/lake --size 2000\n  leadpipe demo --out s3://my-bucket/leadpipe-demo",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.logLevel == "" {
@@ -50,9 +57,22 @@ the state store (.leadpipe/). Running the demo again starts it afresh.`,
 			if err != nil {
 				return err
 			}
-			dir, err := prepareDemoDir(out)
+			// With --out s3://..., the lake goes to S3 and the pipelines and
+			// state stay local (demo_s3.go).
+			local, lake := out, ""
+			var s3out *demoS3
+			if storage.Scheme(out) == "s3" {
+				if s3out, err = prepareDemoS3(cmd.Context(), out); err != nil {
+					return withCode(exitInvalid, err)
+				}
+				local, lake = stateDir, s3out.location
+			}
+			dir, err := prepareDemoDir(local)
 			if err != nil {
 				return withCode(exitInvalid, err)
+			}
+			if lake == "" {
+				lake = dir
 			}
 			run, err := sandbox.Start("127.0.0.1:0", opts)
 			if err != nil {
@@ -60,7 +80,7 @@ the state store (.leadpipe/). Running the demo again starts it afresh.`,
 			}
 			defer run.Close()
 			env := run.Env()
-			env["LEADPIPE_LAKE"] = dir
+			env["LEADPIPE_LAKE"] = lake
 			// The sandboxes answer at once; the examples' production rate
 			// limits would only make the demo slow.
 			for k, v := range demoRates {
@@ -68,7 +88,9 @@ the state store (.leadpipe/). Running the demo again starts it afresh.`,
 			}
 			for _, sb := range run.Sandboxes {
 				if w, ok := sb.(interface{ SetRateWindow(time.Duration) }); ok {
-					w.SetRateWindow(time.Second) // Lofty's per-minute window, shortened
+					// Lofty's ten calls a minute, in a window short enough
+					// for a demo: the pacing from its headers still shows.
+					w.SetRateWindow(100 * time.Millisecond)
 				}
 			}
 			lookup := func(name string) (string, bool) {
@@ -83,7 +105,10 @@ the state store (.leadpipe/). Running the demo again starts it afresh.`,
 			}
 			defer store.Close()
 			fmt.Fprintf(g.stdout, "leadpipe demo: sandboxes for %s on %s; output in %s\n\n",
-				strings.Join(sandbox.Vendors(), ", "), run.URL, dir)
+				strings.Join(sandbox.Vendors(), ", "), run.URL, lake)
+			if s3out != nil {
+				fmt.Fprintf(g.stdout, "pipelines and state store in %s\n\n", dir)
+			}
 			for _, name := range examples.Demo {
 				path := filepath.Join(dir, "pipelines", name)
 				plan, err := pipelines.Load(path, lookup)
@@ -106,11 +131,17 @@ the state store (.leadpipe/). Running the demo again starts it afresh.`,
 					return withCode(exitFailed, fmt.Errorf("example %s failed: %w", name, err))
 				}
 			}
-			printDemoQueries(g, dir)
+			// Last, the reconciliation report of the demo's own run
+			// (reconcile_demo.go).
+			if err := runDemoReconcile(cmd, g, dir, lake, env, lookup, store); err != nil {
+				return err
+			}
+			printDemoQueries(g, lake, s3out)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&out, "out", "./leadpipe-demo", "output directory (replaced if it holds an earlier demo)")
+	cmd.Flags().StringVar(&out, "out", "./leadpipe-demo", "output directory, or s3://bucket/prefix (replaced if it holds an earlier demo)")
+	cmd.Flags().StringVar(&stateDir, "state-dir", "./leadpipe-demo-state", "with an s3:// --out: the local directory for the pipelines and the state store")
 	cmd.Flags().IntVar(&opts.Size, "size", 0, "records per vendor sandbox (0: a few hundred)")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "sandbox dataset seed")
 	return cmd
@@ -159,19 +190,24 @@ func prepareDemoDir(out string) (string, error) {
 	return dir, err
 }
 
-func printDemoQueries(g *globals, dir string) {
+func printDemoQueries(g *globals, dir string, s3out *demoS3) {
 	q := func(table string) string {
 		return fmt.Sprintf("read_parquet('%s/%s/**/*.parquet', hive_partitioning = true)", dir, table)
 	}
+	secret := ""
+	if s3out != nil {
+		// DuckDB reads S3 through its httpfs extension.
+		secret = s3out.duckDBSecret() + "\n             "
+	}
 	fmt.Fprintf(g.stdout, `Query the lake with DuckDB (https://duckdb.org/docs/installation), for example:
 
-  duckdb -c "SELECT vendor, status, count(*) AS leads, sum(amount_requested) AS requested
+  duckdb -c "%sSELECT vendor, status, count(*) AS leads, sum(amount_requested) AS requested
              FROM %s GROUP BY ALL ORDER BY vendor, leads DESC"
 
-  duckdb -c "SELECT vendor, currency, count(*) AS loans, sum(principal) AS funded, sum(commission_amount) AS commission
+  duckdb -c "%sSELECT vendor, currency, count(*) AS loans, sum(principal) AS funded, sum(commission_amount) AS commission
              FROM %s WHERE status = 'funded' GROUP BY ALL"
 
 Tables are append-only changelogs: for the current state take the latest row per *_uid
 (see "Querying the lake" in the README).
-`, q("leads"), q("loans"))
+`, secret, q("leads"), secret, q("loans"))
 }

@@ -10,9 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -21,6 +19,7 @@ import (
 	_ "github.com/leadpipe/leadpipe/connectors/all" // every connector and sandbox
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
+	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -56,6 +55,7 @@ type globals struct {
 	statePath string
 	stdout    io.Writer
 	stderr    io.Writer
+	shutdown  *shutdown // SIGINT/SIGTERM handling (shutdown.go)
 }
 
 func (g *globals) stderrIsTTY() bool {
@@ -123,7 +123,8 @@ Try it without any account:  leadpipe demo`,
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.AddCommand(newRunCmd(g), newValidateCmd(g), newDemoCmd(g), newSandboxCmd(g), newConnectorsCmd(g),
-		newStateCmd(g), newRunsCmd(g))
+		newStateCmd(g), newRunsCmd(g), newScheduleCmd(g))
+	root.AddCommand(newReconcileCmd(g))
 	return root
 }
 
@@ -132,9 +133,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	g := &globals{stdout: stdout, stderr: stderr}
+	ctx, sd := newShutdown(context.Background())
+	defer sd.close()
+	g := &globals{stdout: stdout, stderr: stderr, shutdown: sd}
 	root := newRoot(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)

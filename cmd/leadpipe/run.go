@@ -16,6 +16,7 @@ import (
 
 func newRunCmd(g *globals) *cobra.Command {
 	var opts pipelines.Options
+	var grace time.Duration
 	cmd := &cobra.Command{
 		Use:   "run FILE...",
 		Short: "Run pipelines once",
@@ -27,7 +28,16 @@ rows are appended: readers take the latest row per *_uid). A push pipeline
 sends only the rows its ledger has not seen.
 
 --dry-run reads and validates everything and writes nothing: no files, no
-cursor, no ledger entry, and for a push, no request to the vendor.`,
+cursor, no ledger entry, and for a push, no request to the vendor.
+
+On SIGTERM or Ctrl-C no further pipeline starts. A push sends no new row,
+finishes the rows in flight and records them; a pull goes on, since it commits
+all or nothing. Whatever has not finished when --grace is over (or at a second
+signal) stops and rolls back. Exit status 0: everything finished and
+committed; 5: something was stopped (rolled back, or a push stopped after the
+rows in flight) and a rerun finishes it.
+
+A failed run posts its summary to the pipeline's on_failure: webhook.`,
 		Example: `  leadpipe run examples/lumi.yaml
   leadpipe run --full-refresh pipelines/*.yaml
   leadpipe run --dry-run --limit 20 examples/backfill-lumi.yaml`,
@@ -38,16 +48,31 @@ cursor, no ledger entry, and for a push, no request to the vendor.`,
 				return err
 			}
 			opts.Logger = log
-			var failed []string
-			for _, path := range args {
+			g.shutdown.Graceful(grace, log)
+			opts.Stop = g.shutdown.Stopping()
+			var failed, stopped []string
+			for i, path := range args {
+				if g.shutdown.stopping() {
+					stopped = append(stopped, args[i:]...)
+					break
+				}
 				if err := runOne(cmd, g, path, opts); err != nil {
 					var probs config.Problems
+					var ee *exitError
 					if errors.As(err, &probs) || errors.Is(err, state.ErrLocked) || len(args) == 1 {
 						return err
 					}
 					fmt.Fprintf(g.stderr, "error: %s: %v\n", path, err)
+					if errors.As(err, &ee) && ee.code == exitInterrupted {
+						stopped = append(stopped, path)
+						continue
+					}
 					failed = append(failed, path)
 				}
+			}
+			if len(stopped) > 0 {
+				return withCode(exitInterrupted, fmt.Errorf("stopped by %s; not run to the end: %s (rerun them; nothing was half-written)",
+					g.shutdown.Signal(), strings.Join(stopped, ", ")))
 			}
 			if len(failed) > 0 {
 				return withCode(exitFailed, fmt.Errorf("%d of %d pipelines failed: %s", len(failed), len(args), strings.Join(failed, ", ")))
@@ -58,6 +83,7 @@ cursor, no ledger entry, and for a push, no request to the vendor.`,
 	cmd.Flags().BoolVar(&opts.FullRefresh, "full-refresh", false, "ignore saved cursors and read everything again")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "read and validate, but write and send nothing")
 	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "push only the first N input rows (a trial run)")
+	cmd.Flags().DurationVar(&grace, "grace", defaultGrace, "on SIGTERM/SIGINT, how long a run in flight may take to finish before it is stopped and rolled back")
 	return cmd
 }
 
@@ -87,6 +113,18 @@ func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options)
 	if err != nil {
 		if errors.Is(err, state.ErrLocked) {
 			return err
+		}
+		if interrupted(cmd.Context(), err) {
+			return withCode(exitInterrupted, fmt.Errorf("pipeline %s stopped: %w", plan.Name(), err))
+		}
+		if url := plan.Pipeline.OnFailure; url != "" {
+			if aerr := sendAlert(cmd.Context(), url, plan, sum, err); aerr != nil {
+				runID := ""
+				if sum != nil {
+					runID = sum.RunID
+				}
+				opts.Logger.Error("could not send the failure alert", "pipeline", plan.Name(), "run_id", runID, "error", aerr.Error())
+			}
 		}
 		return withCode(exitFailed, fmt.Errorf("pipeline %s failed: %w", plan.Name(), err))
 	}

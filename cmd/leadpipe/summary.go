@@ -48,6 +48,9 @@ func printSummary(w io.Writer, s *pipelines.Summary) {
 	} else if s.Kind == "pull" && s.Error == "" {
 		fmt.Fprintln(w, "  no new rows")
 	}
+	if rc := s.Reconcile; rc != nil {
+		printReconcileSummary(w, rc)
+	}
 	if p := s.Push; p != nil {
 		fmt.Fprintf(w, "  rows: %d  submitted: %d  skipped (already sent): %d  rejected: %d  failed: %d  needs a human: %d\n",
 			p.Total, p.Submitted, p.SkippedDuplicate, p.Rejected, p.Failed, p.NeedsHuman)

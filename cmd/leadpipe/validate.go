@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/pipelines"
+	"github.com/leadpipe/leadpipe/pipelines/schedule"
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
@@ -15,8 +17,10 @@ func newValidateCmd(g *globals) *cobra.Command {
 		Use:   "validate FILE...",
 		Short: "Check pipeline files without running them",
 		Long: `Check pipeline files: YAML syntax, unknown keys, types, environment variables,
-connector and stream names, connector settings and mappings. Every problem in
-every file is reported at once, each as FILE:LINE: PATH: MESSAGE.
+connector and stream names, connector settings and mappings, schedule:,
+timezone: and on_failure:. Every problem in every file is reported at once,
+each as FILE:LINE: PATH: MESSAGE. A scheduled pipeline's next three run times
+are shown.
 
 Exit status: 0 when every file is valid, 2 when any is not.`,
 		Example: "  leadpipe validate examples/*.yaml",
@@ -52,5 +56,24 @@ Exit status: 0 when every file is valid, 2 when any is not.`,
 	}
 }
 
-// describeSchedule prints when a scheduled pipeline would run next.
-func describeSchedule(g *globals, plan *pipelines.Plan) {}
+// describeSchedule prints when a scheduled pipeline would run next under
+// `leadpipe schedule` with its default jitter.
+func describeSchedule(g *globals, plan *pipelines.Plan) {
+	p := plan.Pipeline
+	if p.Schedule == "" {
+		return
+	}
+	spec, err := schedule.Parse(p.Schedule, p.Timezone, schedule.ParseOptions{})
+	if err != nil {
+		return // reported by Load
+	}
+	spec = spec.WithJitter(p.Name, schedule.DefaultJitter)
+	fmt.Fprintf(g.stdout, "  schedule: %q in %s", spec.Expr, spec.Zone())
+	if spec.Offset > 0 {
+		fmt.Fprintf(g.stdout, ", jitter +%s", spec.Offset.Round(time.Millisecond))
+	}
+	fmt.Fprintln(g.stdout)
+	for _, t := range spec.NextN(time.Now(), 3) {
+		fmt.Fprintf(g.stdout, "    next: %s\n", t.Format("Mon 2006-01-02 15:04:05 MST (-07:00)"))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
+	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
 )
 
 // The shipped example pipelines and the connector's sample, run against the

@@ -359,7 +359,7 @@ func (t *repaymentsTarget) Send(ctx context.Context, rec connectors.Record, _ st
 		return connectors.Receipt{}, t.k.c.sendError(fmt.Sprintf("insert iute repayment of row %d on loan %s", rec.Row, q.Get("loanRef")), resp, err, fieldSet(t.Fields()), "loanRef")
 	}
 	return connectors.Receipt{VendorID: q.Get("loanRef"), HTTPStatus: resp.StatusCode,
-		Extra: map[string]string{"loan_ref": q.Get("loanRef"), "date": q.Get("date"), "amount": q.Get("amount")}}, nil
+		Extra: map[string]string{"loan_ref": q.Get("loanRef"), "date": q.Get("date"), "amount": q.Get("amount"), "currency": t.k.cfg.Currency}}, nil
 }
 
 // Lookup: Iute gives repayments no id, and loan/info shows only the total

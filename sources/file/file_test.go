@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
+	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
 	"github.com/leadpipe/leadpipe/sources/file"
 )
 

@@ -19,7 +19,10 @@
 //   - Open, Stat and Rename of a missing key return an error wrapping
 //     storage.ErrNotExist that names the key; Delete of a missing key is not
 //     an error;
-//   - keys that leave the root ("../x") or are absolute are rejected.
+//   - keys that leave the root ("../x") or are absolute are rejected;
+//   - the pull commit protocol's crash clean-up works (see crash.go): a
+//     writer that dies leaves nothing visible, and deleting a dead run's
+//     staged and published names removes it whole.
 //
 // The suite never uses one key as the "directory" of another ("a/b" and
 // "a/b/c"), which a file system cannot hold.
@@ -64,6 +67,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) storage.Storage) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"CanceledContext", testCanceledContext},
 		{"URL", testURL},
+		{"CrashCleanup", testCrashCleanup},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,858 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/leadpipe/leadpipe/pipelines/schedule"
+	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+)
+
+// Build reads the state store and the lake and computes the report. It
+// writes nothing.
+func Build(ctx context.Context, o Options) (*Report, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	asOf := o.now()
+	day := o.Day
+	if day.IsZero() {
+		day, _ = ParseDay("", asOf, o.Location)
+	}
+	d := day.In(o.Location)
+	dayFrom := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, o.Location)
+	dayTo := dayFrom.AddDate(0, 0, 1)
+	mtdFrom := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, o.Location)
+	r := &Report{
+		Day:      dayFrom.Format("2006-01-02"),
+		Timezone: o.Location.String(),
+		AsOf:     asOf,
+		Periods: []Period{
+			{Key: "day", Label: dayFrom.Format("2006-01-02"), From: dayFrom, To: dayTo},
+			{Key: "mtd", Label: mtdFrom.Format("2006-01-02") + " – " + dayFrom.Format("2006-01-02"), From: mtdFrom, To: dayTo},
+		},
+	}
+
+	st, err := storage.Open(ctx, o.Lake, o.LakeStorage)
+	if err != nil {
+		return nil, fmt.Errorf("open lake: %w", err)
+	}
+	r.Lake = st.URL("")
+	lake, err := loadLake(ctx, &lakeReader{st: st, url: r.Lake, mem: memory.DefaultAllocator})
+	if err != nil {
+		return nil, err
+	}
+	r.LakeFiles, r.LastPull = lake.files, lake.lastPull
+
+	b := &builder{o: o, r: r, lake: lake, loansByLead: map[string][]*loan{}, exc: map[string]bool{}}
+	for _, ln := range lake.loans {
+		if ln.leadUID != "" {
+			b.loansByLead[ln.leadUID] = append(b.loansByLead[ln.leadUID], ln)
+		}
+	}
+	if err := b.loadState(ctx); err != nil {
+		return nil, err
+	}
+	b.submissions(ctx)
+	b.funnel()
+	b.funded()
+	b.repayments()
+	b.pendingAndHuman()
+	b.stale(ctx)
+	b.unknownValues()
+	sort.SliceStable(r.Exceptions, func(i, j int) bool {
+		a, c := r.Exceptions[i], r.Exceptions[j]
+		if a.Kind != c.Kind {
+			return excOrder(a.Kind) < excOrder(c.Kind)
+		}
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		return a.Ref < c.Ref
+	})
+	return r, nil
+}
+
+func excOrder(kind string) int {
+	for i, k := range []string{ExcNotSeen, ExcRepayment, ExcPending, ExcNeedsHuman, ExcStale, ExcUnknownValues} {
+		if k == kind {
+			return i
+		}
+	}
+	return 99
+}
+
+type builder struct {
+	o           Options
+	r           *Report
+	lake        *lakeData
+	loansByLead map[string][]*loan
+	ledger      []ledgerRow
+	runs        []state.Run
+	runByID     map[string]state.Run
+	exc         map[string]bool
+}
+
+// ledgerRow is a ledger entry with its parsed scope.
+type ledgerRow struct {
+	state.LedgerEntry
+	vendor, target string
+}
+
+// parseScope splits "<connector>/<target>@account" (the account part is
+// optional).
+func parseScope(scope string) (vendor, target string) {
+	s, _, _ := strings.Cut(scope, "@")
+	vendor, target, _ = strings.Cut(s, "/")
+	return vendor, target
+}
+
+func (b *builder) loadState(ctx context.Context) error {
+	scopes, err := b.o.Store.LedgerScopes(ctx, "")
+	if err != nil {
+		return fmt.Errorf("read push ledger: %w", err)
+	}
+	for _, sc := range scopes {
+		entries, err := b.o.Store.LedgerList(ctx, sc)
+		if err != nil {
+			return err
+		}
+		v, t := parseScope(sc)
+		for _, e := range entries {
+			b.ledger = append(b.ledger, ledgerRow{LedgerEntry: e, vendor: v, target: t})
+		}
+	}
+	b.runs, err = b.o.Store.Runs(ctx, state.RunFilter{})
+	if err != nil {
+		return err
+	}
+	b.runByID = map[string]state.Run{}
+	for _, run := range b.runs {
+		b.runByID[run.ID] = run
+	}
+	return nil
+}
+
+func (b *builder) addException(e Exception) {
+	k := e.Kind + "\x00" + e.Vendor + "\x00" + e.Ref
+	if b.exc[k] {
+		return
+	}
+	b.exc[k] = true
+	b.r.Exceptions = append(b.r.Exceptions, e)
+}
+
+// matchKind is what a push target creates at the vendor, and so where the
+// latest pull shows it.
+func matchKind(target string) string {
+	switch target {
+	case "leads":
+		return "lead"
+	case "loans":
+		return "loan"
+	case "transactions":
+		return "payment"
+	case "repayments":
+		return "repayment"
+	}
+	return ""
+}
+
+// found looks an accepted row up in the lake: a lead by the vendor's id or
+// by partner_ref (the row key lumi writes to external_id and bizcap to
+// partnerLeadReferenceId), a loan by its vendor id, a payment by its id.
+func (b *builder) found(e ledgerRow) (ok bool, funded bool) {
+	switch matchKind(e.target) {
+	case "lead":
+		ld := b.lake.leadByID[vk(e.vendor, e.VendorID)]
+		if ld == nil || e.VendorID == "" {
+			ld = b.lake.leadByRf[vk(e.vendor, e.Key)]
+		}
+		if ld == nil {
+			return false, false
+		}
+		return true, b.leadStatus(ld) == schema.StatusFunded
+	case "loan":
+		ln := b.lake.loanByID[vk(e.vendor, e.VendorID)]
+		if ln == nil {
+			return false, false
+		}
+		return true, ln.latest().status == schema.StatusFunded
+	case "payment":
+		return b.lake.payments[vk(e.vendor, e.VendorID)], false
+	}
+	return false, false
+}
+
+var progression = map[string]int{
+	schema.StatusNew: 0, schema.StatusContacting: 1, schema.StatusQualifying: 2,
+	schema.StatusApplication: 3, schema.StatusApproved: 4, schema.StatusFunded: 5,
+}
+
+// leadStatus is a lead's furthest stage over itself and its loans: any
+// funded loan makes it funded; a loan further along the funnel than the
+// lead (a Bizcap deal approved while the lead says "application") moves
+// it on. A lead's own final status (declined, lost, expired) stands.
+func (b *builder) leadStatus(ld *lead) string {
+	best := ld.status
+	for _, ln := range b.loansByLead[ld.uid] {
+		s := ln.latest().status
+		if s == schema.StatusFunded {
+			return s
+		}
+		rb, okb := progression[best]
+		rs, oks := progression[s]
+		if okb && oks && rs > rb {
+			best = s
+		}
+	}
+	return best
+}
+
+// ------------------------------------------------------------ submissions
+
+type subKey struct{ period, vendor, target string }
+
+func (b *builder) submissions(ctx context.Context) {
+	rows := map[subKey]*Submissions{}
+	get := func(p, v, t string) *Submissions {
+		k := subKey{p, v, t}
+		if s := rows[k]; s != nil {
+			return s
+		}
+		s := &Submissions{Period: p, Vendor: v, Target: t, Matchable: matchKind(t) == "lead" || matchKind(t) == "loan" || matchKind(t) == "payment"}
+		rows[k] = s
+		return s
+	}
+	asOf := b.r.AsOf
+	for _, e := range b.ledger {
+		found, funded := false, false
+		matchable := get("", e.vendor, e.target).Matchable
+		if e.Status == state.LedgerDone && matchable {
+			found, funded = b.found(e)
+			if !found && asOf.Sub(e.UpdatedAt) > b.o.NotSeenAfter {
+				b.addException(Exception{Kind: ExcNotSeen, Vendor: e.vendor, Ref: e.Key, Since: e.UpdatedAt,
+					Detail: fmt.Sprintf("%s accepted %s (vendor id %s, pipeline %s, row %d) %s ago; the latest pull does not show it",
+						e.target, stamp(e.UpdatedAt, b.o.Location), orDash(e.VendorID), e.Pipeline, e.Row, ago(asOf.Sub(e.UpdatedAt)))})
+			}
+		}
+		for _, p := range b.r.Periods {
+			if !p.has(e.FirstTryAt) {
+				continue
+			}
+			s := get(p.Key, e.vendor, e.target)
+			s.Sent++
+			switch e.Status {
+			case state.LedgerDone:
+				s.Accepted++
+				if matchable {
+					switch {
+					case found:
+						s.Found++
+					case asOf.Sub(e.UpdatedAt) > b.o.NotSeenAfter:
+						s.NotSeen++
+					default:
+						s.Awaiting++
+					}
+				}
+				if funded {
+					s.Funded++
+				}
+			case state.LedgerFailed:
+				if e.HTTPStatus >= 400 && e.HTTPStatus < 500 {
+					s.RejectedVendor++
+				} else {
+					s.Failed++
+				}
+			case state.LedgerPending:
+				s.Pending++
+			case state.LedgerNeedsHuman:
+				s.NeedsHuman++
+			}
+		}
+		if e.Status == state.LedgerFailed && b.r.Periods[1].has(e.FirstTryAt) {
+			stage := "vendor"
+			if e.HTTPStatus < 400 || e.HTTPStatus >= 500 {
+				stage = "failed"
+			}
+			b.r.Rejections = append(b.r.Rejections, Rejection{Date: e.FirstTryAt.In(b.o.Location).Format("2006-01-02"),
+				Vendor: e.vendor, Target: e.target, Pipeline: e.Pipeline, Row: e.Row, Key: e.Key, Stage: stage,
+				HTTP: e.HTTPStatus, Reason: e.Error})
+		}
+	}
+	b.validationRejects(ctx, get)
+
+	var out []Submissions
+	for _, s := range rows {
+		if s.Period == "" {
+			continue
+		}
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, c := out[i], out[j]
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		if a.Target != c.Target {
+			return a.Target < c.Target
+		}
+		return a.Period == "day" && c.Period != "day"
+	})
+	for _, p := range b.r.Periods {
+		t := Submissions{Period: p.Key, Vendor: Total, Target: Total, Matchable: true}
+		for _, s := range out {
+			if s.Period != p.Key {
+				continue
+			}
+			t.Sent += s.Sent
+			t.Accepted += s.Accepted
+			t.RejectedVendor += s.RejectedVendor
+			t.Failed += s.Failed
+			t.RejectedValidation += s.RejectedValidation
+			t.Pending += s.Pending
+			t.NeedsHuman += s.NeedsHuman
+			t.Found += s.Found
+			t.NotSeen += s.NotSeen
+			t.Awaiting += s.Awaiting
+			t.Funded += s.Funded
+		}
+		out = append(out, t)
+	}
+	b.r.Submissions = out
+	sort.SliceStable(b.r.Rejections, func(i, j int) bool {
+		a, c := b.r.Rejections[i], b.r.Rejections[j]
+		if a.Date != c.Date {
+			return a.Date > c.Date
+		}
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		if a.Pipeline != c.Pipeline {
+			return a.Pipeline < c.Pipeline
+		}
+		return a.Row < c.Row
+	})
+}
+
+// runSummary is the part of a run's summary JSON the report reads.
+type runSummary struct {
+	Unknowns []schema.UnknownCount `json:"unknown_values"`
+	Push     *struct {
+		Receipts string `json:"receipts"`
+	} `json:"push"`
+}
+
+func parseSummary(raw json.RawMessage) runSummary {
+	var s runSummary
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, &s)
+	}
+	return s
+}
+
+// validationRejects reads the receipts of the push runs of the month: rows
+// rejected before sending are in no ledger. A key rejected by several runs
+// counts once (its latest run); a key that was later sent is not counted.
+func (b *builder) validationRejects(ctx context.Context, get func(p, v, t string) *Submissions) {
+	mtd := b.r.Periods[1]
+	inLedger := map[string]bool{}
+	for _, e := range b.ledger {
+		inLedger[e.vendor+"/"+e.target+"\x00"+e.Key] = true
+	}
+	type rej struct {
+		Rejection
+		at time.Time
+	}
+	latest := map[string]rej{}
+	runs := append([]state.Run(nil), b.runs...)
+	sort.Slice(runs, func(i, j int) bool { return runs[i].StartedAt.Before(runs[j].StartedAt) })
+	for _, run := range runs {
+		if run.Kind != "push" || !mtd.has(run.StartedAt) {
+			continue
+		}
+		sum := parseSummary(run.Summary)
+		if sum.Push == nil || sum.Push.Receipts == "" {
+			continue
+		}
+		vendor, target := parseScope(run.Sink)
+		recs, err := readReceipts(ctx, sum.Push.Receipts, b.o.LakeStorage)
+		if err != nil {
+			b.r.Notes = append(b.r.Notes, fmt.Sprintf("receipts of run %s (%s) could not be read, so its rejected rows are not counted: %v", run.ID, run.Pipeline, err))
+			continue
+		}
+		for _, rc := range recs {
+			if rc.outcome != "rejected" {
+				continue
+			}
+			key := rc.key
+			if key == "" {
+				key = "row " + strconv.Itoa(rc.row)
+			}
+			if inLedger[vendor+"/"+target+"\x00"+key] {
+				continue
+			}
+			latest[run.Pipeline+"\x00"+key] = rej{at: run.StartedAt, Rejection: Rejection{
+				Date: run.StartedAt.In(b.o.Location).Format("2006-01-02"), Vendor: vendor, Target: target,
+				Pipeline: run.Pipeline, Row: rc.row, Key: rc.key, Stage: "validation", Reason: rc.err}}
+		}
+	}
+	for _, rj := range latest {
+		for _, p := range b.r.Periods {
+			if p.has(rj.at) {
+				get(p.Key, rj.Vendor, rj.Target).RejectedValidation++
+			}
+		}
+		b.r.Rejections = append(b.r.Rejections, rj.Rejection)
+	}
+}
+
+type receipt struct {
+	row          int
+	key, outcome string
+	err          string
+}
+
+// readReceipts reads a push run's receipts CSV (row, key, outcome,
+// vendor_id, http_status, error) from its URL.
+func readReceipts(ctx context.Context, url string, opts storage.Options) ([]receipt, error) {
+	dir, key := storage.Split(url)
+	st, err := storage.Open(ctx, dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	cr := csv.NewReader(rc)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nil, err
+	}
+	at := map[string]int{}
+	for i, h := range header {
+		at[h] = i
+	}
+	get := func(rec []string, name string) string {
+		if i, ok := at[name]; ok && i < len(rec) {
+			return rec[i]
+		}
+		return ""
+	}
+	var out []receipt
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		n, _ := strconv.Atoi(get(rec, "row"))
+		out = append(out, receipt{row: n, key: get(rec, "key"), outcome: get(rec, "outcome"), err: get(rec, "error")})
+	}
+}
+
+// ------------------------------------------------------------ funnel
+
+func (b *builder) funnel() {
+	type fk struct{ period, vendor string }
+	rows := map[fk]*Funnel{}
+	add := func(vendor, status string, created time.Time) {
+		for _, p := range b.r.Periods {
+			if !p.has(created) {
+				continue
+			}
+			for _, v := range []string{vendor, Total} {
+				f := rows[fk{p.Key, v}]
+				if f == nil {
+					f = &Funnel{Period: p.Key, Vendor: v, Counts: map[string]int{}}
+					rows[fk{p.Key, v}] = f
+				}
+				f.Counts[status]++
+				f.Total++
+			}
+		}
+	}
+	for _, ld := range b.lake.leads {
+		add(ld.vendor, b.leadStatus(ld), ld.created)
+	}
+	// A loan with no lead in the lake (Iute has no leads) is its own
+	// funnel entry.
+	for _, ln := range b.lake.loans {
+		if ln.leadUID != "" && b.lake.leadUID[ln.leadUID] != nil {
+			continue
+		}
+		add(ln.vendor, ln.latest().status, ln.created)
+	}
+	var out []Funnel
+	for _, f := range rows {
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, c := out[i], out[j]
+		if (a.Vendor == Total) != (c.Vendor == Total) {
+			return c.Vendor == Total
+		}
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		return a.Period == "day" && c.Period != "day"
+	})
+	b.r.Funnel = out
+}
+
+// Conversion is funded / total, as a percentage string.
+func (f Funnel) Conversion() string { return percent(f.Counts[schema.StatusFunded], f.Total) }
+
+// ------------------------------------------------------------ funded
+
+func (b *builder) funded() {
+	type key struct{ period, vendor, currency string }
+	type dkey struct{ day, vendor, currency string }
+	rows := map[key]*Funded{}
+	days := map[dkey]*FundedDay{}
+	mtd := b.r.Periods[1]
+	for _, ln := range b.lake.loans {
+		lr := ln.latest()
+		if lr.status != schema.StatusFunded {
+			continue
+		}
+		ft := ln.fundedTime()
+		for _, p := range b.r.Periods {
+			if !p.has(ft) {
+				continue
+			}
+			for _, v := range []string{ln.vendor, Total} {
+				k := key{p.Key, v, ln.currency}
+				f := rows[k]
+				if f == nil {
+					f = &Funded{Period: p.Key, Vendor: v, Currency: ln.currency}
+					rows[k] = f
+				}
+				f.Loans++
+				f.Principal += lr.principal
+				if lr.hasCommission {
+					f.Commission += lr.commission
+					f.CommissionLoans++
+				}
+			}
+		}
+		if mtd.has(ft) {
+			k := dkey{ft.In(b.o.Location).Format("2006-01-02"), ln.vendor, ln.currency}
+			d := days[k]
+			if d == nil {
+				d = &FundedDay{Day: k.day, Vendor: k.vendor, Currency: k.currency}
+				days[k] = d
+			}
+			d.Loans++
+			d.Principal += lr.principal
+			if lr.hasCommission {
+				d.Commission += lr.commission
+			}
+		}
+	}
+	for _, f := range rows {
+		b.r.Funded = append(b.r.Funded, *f)
+	}
+	sort.Slice(b.r.Funded, func(i, j int) bool {
+		a, c := b.r.Funded[i], b.r.Funded[j]
+		if (a.Vendor == Total) != (c.Vendor == Total) {
+			return c.Vendor == Total
+		}
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		if a.Currency != c.Currency {
+			return a.Currency < c.Currency
+		}
+		return a.Period == "day" && c.Period != "day"
+	})
+	for _, d := range days {
+		b.r.FundedByDay = append(b.r.FundedByDay, *d)
+	}
+	sort.Slice(b.r.FundedByDay, func(i, j int) bool {
+		a, c := b.r.FundedByDay[i], b.r.FundedByDay[j]
+		if a.Day != c.Day {
+			return a.Day < c.Day
+		}
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		return a.Currency < c.Currency
+	})
+}
+
+// ------------------------------------------------------------ repayments
+
+type pushedRepayment struct {
+	ledgerRow
+	amount   int64
+	currency string
+}
+
+// repayments compares, loan by loan, what leadpipe inserted at Iute with
+// how the loan's `repaid` moved between the last pull before the period's
+// first repayment and the latest pull.
+func (b *builder) repayments() {
+	byLoan := map[string][]pushedRepayment{}
+	for _, e := range b.ledger {
+		if matchKind(e.target) != "repayment" || e.Status != state.LedgerDone {
+			continue
+		}
+		ref := e.Extra["loan_ref"]
+		if ref == "" {
+			ref = e.VendorID
+		}
+		m, err := schema.ParseMoney(e.Extra["amount"])
+		if err != nil || !m.Valid {
+			b.r.Notes = append(b.r.Notes, fmt.Sprintf("repayment %s (pipeline %s, row %d) has no readable amount in the push ledger; it is not reconciled", e.Key, e.Pipeline, e.Row))
+			continue
+		}
+		byLoan[e.vendor+"\x00"+ref] = append(byLoan[e.vendor+"\x00"+ref], pushedRepayment{ledgerRow: e, amount: m.Cents, currency: e.Extra["currency"]})
+	}
+	keys := make([]string, 0, len(byLoan))
+	for k := range byLoan {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	asOf := b.r.AsOf
+	for _, p := range b.r.Periods {
+		for _, k := range keys {
+			vendor, ref, _ := strings.Cut(k, "\x00")
+			pushes := byLoan[k]
+			sort.Slice(pushes, func(i, j int) bool { return pushes[i].FirstTryAt.Before(pushes[j].FirstTryAt) })
+			var first time.Time
+			row := Repayment{Period: p.Key, LoanRef: ref}
+			for _, pr := range pushes {
+				if !p.has(pr.FirstTryAt) {
+					continue
+				}
+				if first.IsZero() {
+					first = pr.FirstTryAt
+				}
+				row.Pushes++
+				row.Pushed += pr.amount
+				if row.Currency == "" {
+					row.Currency = pr.currency
+				}
+			}
+			if row.Pushes == 0 {
+				continue
+			}
+			ln := b.lake.loanByID[vk(vendor, ref)]
+			if ln == nil {
+				row.Status = RepaymentNotInLake
+				row.Expected = row.Pushed
+				if asOf.Sub(first) > b.o.NotSeenAfter {
+					b.addException(Exception{Kind: ExcNotSeen, Vendor: vendor, Ref: "loan " + ref, Since: first,
+						Detail: fmt.Sprintf("repayments inserted since %s, but the lake has no loan info for loan %s", stamp(first, b.o.Location), ref)})
+				}
+				b.r.Repayments = append(b.r.Repayments, row)
+				continue
+			}
+			if row.Currency == "" {
+				row.Currency = ln.currency
+			}
+			latest := ln.latest()
+			row.RepaidNow, row.HasRepaid = latest.repaid, latest.hasRepaid
+			var base *loanRow
+			for i := range ln.rows {
+				if ln.rows[i].extracted.Before(first) {
+					base = &ln.rows[i]
+					break
+				}
+			}
+			if base == nil || !base.hasRepaid || !latest.hasRepaid {
+				row.Status = RepaymentUnverified
+				row.Expected = row.Pushed
+				b.r.Notes = append(b.r.Notes, fmt.Sprintf("loan %s: no loan info was pulled before its first repayment of %s, so the repayments cannot be compared with the vendor's balance", ref, p.Label))
+				b.r.Repayments = append(b.r.Repayments, row)
+				continue
+			}
+			row.Since = base.extracted
+			var oldestAwaiting time.Time
+			for _, pr := range pushes {
+				if !pr.FirstTryAt.After(base.extracted) {
+					continue
+				}
+				if pr.UpdatedAt.After(latest.extracted) {
+					if oldestAwaiting.IsZero() {
+						oldestAwaiting = pr.UpdatedAt
+					}
+					continue
+				}
+				row.Expected += pr.amount
+			}
+			row.VendorChange = latest.repaid - base.repaid
+			row.Difference = row.VendorChange - row.Expected
+			switch {
+			case row.Difference != 0:
+				row.Status = RepaymentDifference
+				b.addException(Exception{Kind: ExcRepayment, Vendor: vendor, Ref: "loan " + ref, Since: base.extracted,
+					Detail: fmt.Sprintf("leadpipe inserted %s since %s; the vendor's repaid moved by %s (%s → %s): difference %s",
+						Money{row.Expected, row.Currency}, stamp(base.extracted, b.o.Location), Money{row.VendorChange, row.Currency},
+						Money{base.repaid, row.Currency}, Money{latest.repaid, row.Currency}, Money{row.Difference, row.Currency})})
+			case !oldestAwaiting.IsZero():
+				row.Status = RepaymentAwaiting
+				if asOf.Sub(oldestAwaiting) > b.o.NotSeenAfter {
+					b.addException(Exception{Kind: ExcNotSeen, Vendor: vendor, Ref: "loan " + ref, Since: oldestAwaiting,
+						Detail: fmt.Sprintf("a repayment inserted %s is not in any loan info pulled since", stamp(oldestAwaiting, b.o.Location))})
+				}
+			default:
+				row.Status = RepaymentOK
+			}
+			b.r.Repayments = append(b.r.Repayments, row)
+		}
+	}
+}
+
+// ------------------------------------------------------------ exceptions
+
+// pendingAndHuman lists ledger rows whose outcome is unknown: pending rows
+// no running run is working on (a crash, a lost answer) and rows that need
+// a human.
+func (b *builder) pendingAndHuman() {
+	for _, e := range b.ledger {
+		switch e.Status {
+		case state.LedgerPending:
+			if run, ok := b.runByID[e.RunID]; ok && run.Status == state.RunRunning {
+				continue // being sent right now
+			}
+			b.addException(Exception{Kind: ExcPending, Vendor: e.vendor, Ref: e.Key, Since: e.UpdatedAt,
+				Detail: fmt.Sprintf("%s row %d of pipeline %s (run %s) was being sent when its run stopped; the next run of %s checks with the vendor before resending",
+					e.target, e.Row, e.Pipeline, e.RunID, e.Pipeline)})
+		case state.LedgerNeedsHuman:
+			detail := fmt.Sprintf("%s row %d of pipeline %s: %s", e.target, e.Row, e.Pipeline, orDash(e.Error))
+			if amt := e.Extra["amount"]; amt != "" {
+				detail += " (amount " + amt + ")"
+			}
+			b.addException(Exception{Kind: ExcNeedsHuman, Vendor: e.vendor, Ref: e.Key, Since: e.UpdatedAt, Detail: detail})
+		}
+	}
+}
+
+// stale lists scheduled pipelines with no successful run since their last
+// fire time (plus the grace period).
+func (b *builder) stale(ctx context.Context) {
+	asOf := b.r.AsOf
+	for _, sp := range b.o.Pipelines {
+		spec, err := schedule.Parse(sp.Schedule, sp.Timezone, schedule.ParseOptions{Location: b.o.Location})
+		if err != nil {
+			b.addException(Exception{Kind: ExcStale, Ref: sp.Name, Detail: fmt.Sprintf("%s: schedule %q cannot be read: %v", sp.File, sp.Schedule, err)})
+			continue
+		}
+		due, ok := lastFire(spec, asOf.Add(-b.o.StaleGrace))
+		if !ok {
+			continue
+		}
+		last, err := b.o.Store.LastSuccess(ctx, sp.Name)
+		if err != nil {
+			b.r.Notes = append(b.r.Notes, fmt.Sprintf("last success of %s could not be read: %v", sp.Name, err))
+			continue
+		}
+		if !last.Before(due) {
+			continue
+		}
+		lastTxt := "it has never succeeded"
+		if !last.IsZero() {
+			lastTxt = "its last success was " + stamp(last, b.o.Location) + " (" + ago(asOf.Sub(last)) + " ago)"
+		}
+		b.addException(Exception{Kind: ExcStale, Ref: sp.Name, Since: due,
+			Detail: fmt.Sprintf("scheduled %q: a run was due %s; %s", sp.Schedule, stamp(due, b.o.Location), lastTxt)})
+	}
+}
+
+// lastFire is the latest fire time of spec at or before t.
+func lastFire(spec *schedule.Spec, t time.Time) (time.Time, bool) {
+	for back := time.Hour; back <= 800*24*time.Hour; back *= 2 {
+		var last time.Time
+		for f := spec.Next(t.Add(-back)); !f.IsZero() && !f.After(t); f = spec.Next(f) {
+			last = f
+		}
+		if !last.IsZero() {
+			return last, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// unknownValues lists the vendor values no mapping knew, seen by runs since
+// the start of the report day.
+func (b *builder) unknownValues() {
+	type agg struct {
+		count     int64
+		pipelines map[string]bool
+		first     time.Time
+	}
+	m := map[schema.UnknownKey]*agg{}
+	for _, run := range b.runs {
+		if run.StartedAt.Before(b.r.Periods[0].From) || run.StartedAt.After(b.r.AsOf) {
+			continue
+		}
+		for _, u := range parseSummary(run.Summary).Unknowns {
+			a := m[u.UnknownKey]
+			if a == nil {
+				a = &agg{pipelines: map[string]bool{}, first: run.StartedAt}
+				m[u.UnknownKey] = a
+			}
+			a.count += u.Count
+			a.pipelines[run.Pipeline] = true
+			if run.StartedAt.Before(a.first) {
+				a.first = run.StartedAt
+			}
+		}
+	}
+	for k, a := range m {
+		var ps []string
+		for p := range a.pipelines {
+			ps = append(ps, p)
+		}
+		sort.Strings(ps)
+		b.addException(Exception{Kind: ExcUnknownValues, Vendor: k.Vendor, Ref: k.Field + "=" + k.Value, Since: a.first,
+			Detail: fmt.Sprintf("%s %q is not a documented value: seen %d times by %s; kept raw and mapped to a safe value, add it to the connector's map",
+				k.Field, k.Value, a.count, strings.Join(ps, ", "))})
+	}
+}
+
+// ------------------------------------------------------------ helpers
+
+func stamp(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
