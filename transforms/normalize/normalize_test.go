@@ -1,7 +1,9 @@
 package normalize
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -18,8 +20,14 @@ func TestAttributesJSONMatchesEncodingJSON(t *testing.T) {
 	a.Set("flag", true)
 	a.Set("n", 42)
 	a.Set("empty", "")
-	want, _ := json.Marshal(map[string]any(a))
-	if got := a.JSON(); got != string(want) {
+	// encoding/json without its HTML escaping: attributes are data, never
+	// embedded in a page unescaped.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(map[string]any(a))
+	want := strings.TrimSuffix(buf.String(), "\n")
+	if got := a.JSON(); got != want {
 		t.Errorf("JSON() =\n%s\nencoding/json:\n%s", got, want)
 	}
 	if (Attributes{}).JSON() != "" {
