@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/leadpipe/leadpipe/schema"
+	lakeparquet "github.com/leadpipe/leadpipe/sinks/parquet"
 	"github.com/leadpipe/leadpipe/sinks/storage"
 )
 
@@ -30,33 +31,6 @@ import (
 // stable multi-key sort_indices + take order each table by
 // (*_uid, extracted_at DESC, updated_at DESC). The first row of each uid run
 // is then the current state, exactly like the README's row_number() view.
-
-// Arrow types of the canonical column kinds, as leadpipe's Parquet writer
-// stores them.
-var (
-	typeString    = arrow.BinaryTypes.String
-	typeMoney     = &arrow.Decimal128Type{Precision: 18, Scale: 2}
-	typeRate      = &arrow.Decimal128Type{Precision: 18, Scale: 6}
-	typeTimestamp = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
-	typeDate      = arrow.FixedWidthTypes.Date32
-	typeInt       = arrow.PrimitiveTypes.Int64
-)
-
-func arrowType(k schema.Kind) arrow.DataType {
-	switch k {
-	case schema.KindMoney:
-		return typeMoney
-	case schema.KindRate:
-		return typeRate
-	case schema.KindTimestamp:
-		return typeTimestamp
-	case schema.KindDate:
-		return typeDate
-	case schema.KindInt:
-		return typeInt
-	}
-	return typeString
-}
 
 // frame is one canonical table's selected columns, sorted so that the rows of
 // one uid are adjacent, newest first.
@@ -121,7 +95,7 @@ func (l *lakeReader) readTable(ctx context.Context, t *schema.Table, cols []stri
 		if !ok {
 			return nil, fmt.Errorf("reconcile: table %s has no column %s", t.Name, c)
 		}
-		fields[i] = arrow.Field{Name: c, Type: arrowType(col.Kind), Nullable: true}
+		fields[i] = arrow.Field{Name: c, Type: lakeparquet.ArrowType(col.Kind), Nullable: true}
 	}
 	sc := arrow.NewSchema(fields, nil)
 	chunks := make([][]arrow.Array, len(cols))

@@ -28,17 +28,8 @@ type client struct {
 }
 
 func newClient(c *Config, env connectors.Env) *client {
-	rl, conc := c.RateLimit, c.Concurrency
-	if env.RateLimit > 0 {
-		rl = env.RateLimit
-	}
-	if env.Concurrency > 0 {
-		conc = env.Concurrency
-	}
-	h := httpclient.New(httpclient.Config{
-		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		Logger: env.Logger, Observer: env.Observer,
-	})
+	conc := env.ConcurrencyOr(c.Concurrency)
+	h := env.NewClient(Vendor, connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency})
 	h.SetBearer(c.Token.Reveal())
 	return &client{http: h, base: c.BaseURL, pageSz: c.PageSize, conc: conc, upper: c.PathCase == "upper"}
 }

@@ -158,15 +158,7 @@ func (c *Config) Validate(v *config.Validator) {
 	if c.BatchSize < 1 || c.BatchSize > 1000 {
 		v.Errorf("batch_size", "must be 1..1000, got %d", c.BatchSize)
 	}
-	if c.Concurrency < 1 || c.Concurrency > 32 {
-		v.Errorf("concurrency", "must be 1..32, got %d", c.Concurrency)
-	}
-	if c.RateLimit < 0 {
-		v.Errorf("rate_limit", "must not be negative")
-	}
-	if c.Timeout < 0 {
-		v.Errorf("timeout", "must not be negative")
-	}
+	connectors.ValidateClient(v, connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency})
 	if c.AgreementsDir != "" && strings.Contains(c.AgreementsDir, "://") {
 		v.Errorf("agreements_dir", "must be a local directory, got %q", c.AgreementsDir)
 	}

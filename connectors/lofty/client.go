@@ -99,16 +99,8 @@ type client struct {
 }
 
 func newClient(c *Config, env connectors.Env) *client {
-	rl, conc := c.RateLimit, c.Concurrency
-	if env.RateLimit > 0 {
-		rl = env.RateLimit
-	}
-	if env.Concurrency > 0 {
-		conc = env.Concurrency
-	}
-	h := httpclient.New(httpclient.Config{
-		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		MaxWait: c.MaxWait, Logger: env.Logger, Observer: env.Observer,
+	h := env.NewClient(Vendor, connectors.ClientSettings{
+		Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency, MaxWait: c.MaxWait,
 		WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
 			return resetRewriter{base: rt, mode: c.RateLimitReset}
 		},

@@ -6,7 +6,6 @@ package lofty
 import (
 	_ "embed"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"sort"
@@ -239,11 +238,7 @@ func (c *Config) SetDefaults() {
 
 // Validate checks the config and reports every problem.
 func (c *Config) Validate(v *config.Validator) {
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.Errorf("base_url", "must be an http(s) URL such as %s, got %q", DefaultBaseURL, c.BaseURL)
-	} else if u.User != nil || u.RawQuery != "" {
-		v.Errorf("base_url", "must not carry credentials or a query; use access_token and vendor_key")
-	}
+	connectors.ValidateBaseURL(v, c.BaseURL, DefaultBaseURL, "use access_token and vendor_key")
 	if c.AccessToken.IsZero() {
 		v.Errorf("access_token", "is required (a Lofty OAuth 2.0 access token; or set $%s)", EnvAccessToken)
 	}
@@ -261,15 +256,7 @@ func (c *Config) Validate(v *config.Validator) {
 	if c.CommPageSize < 1 || c.CommPageSize > 1000 {
 		v.Errorf("comm_page_size", "must be 1..1000 (Lofty's communication search limit), got %d", c.CommPageSize)
 	}
-	if c.Concurrency < 1 || c.Concurrency > 32 {
-		v.Errorf("concurrency", "must be 1..32, got %d", c.Concurrency)
-	}
-	if c.RateLimit < 0 {
-		v.Errorf("rate_limit", "must not be negative")
-	}
-	if c.Timeout < 0 {
-		v.Errorf("timeout", "must not be negative")
-	}
+	connectors.ValidateClient(v, connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency})
 	if c.MaxWait < time.Minute+5*time.Second {
 		v.Errorf("max_wait", "must be at least 65s: Lofty's rate-limit window is one minute, got %s", c.MaxWait)
 	}

@@ -21,17 +21,7 @@ type client struct {
 }
 
 func newClient(c *Config, env connectors.Env) *client {
-	rl, conc := c.RateLimit, c.Concurrency
-	if env.RateLimit > 0 {
-		rl = env.RateLimit
-	}
-	if env.Concurrency > 0 {
-		conc = env.Concurrency
-	}
-	h := httpclient.New(httpclient.Config{
-		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		Logger: env.Logger, Observer: env.Observer,
-	})
+	h := env.NewClient(Vendor, c.client())
 	h.SetBasicAuth(c.Username, c.Password.Reveal())
 	return &client{http: h, base: c.BaseURL, pageSz: c.PageSize}
 }

@@ -5,7 +5,6 @@ package lumi
 import (
 	_ "embed"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -54,6 +53,10 @@ type Config struct {
 	location  *time.Location
 }
 
+func (c *Config) client() connectors.ClientSettings {
+	return connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency}
+}
+
 // SetDefaults fills the documented defaults.
 func (c *Config) SetDefaults() {
 	if c.BaseURL == "" {
@@ -88,11 +91,7 @@ func (c *Config) SetDefaults() {
 
 // Validate checks the config.
 func (c *Config) Validate(v *config.Validator) {
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.Errorf("base_url", "must be an http(s) URL, got %q", c.BaseURL)
-	} else if u.User != nil {
-		v.Errorf("base_url", "must not hold credentials; use username and password")
-	}
+	connectors.ValidateBaseURL(v, c.BaseURL, DefaultBaseURL, "use username and password")
 	if c.Username == "" {
 		v.Errorf("username", "is required (your Lumi partner username)")
 	}
@@ -102,12 +101,7 @@ func (c *Config) Validate(v *config.Validator) {
 	if c.PageSize < 1 || c.PageSize > 100 {
 		v.Errorf("page_size", "must be 1..100 (Lumi's maximum), got %d", c.PageSize)
 	}
-	if c.Concurrency < 1 || c.Concurrency > 32 {
-		v.Errorf("concurrency", "must be 1..32, got %d", c.Concurrency)
-	}
-	if c.RateLimit < 0 {
-		v.Errorf("rate_limit", "must not be negative")
-	}
+	connectors.ValidateClient(v, c.client())
 	if c.Lookback < 0 {
 		v.Errorf("lookback", "must not be negative")
 	}

@@ -43,17 +43,7 @@ type client struct {
 }
 
 func newClient(c *Config, env connectors.Env) *client {
-	rl, conc := c.RateLimit, c.Concurrency
-	if env.RateLimit > 0 {
-		rl = env.RateLimit
-	}
-	if env.Concurrency > 0 {
-		conc = env.Concurrency
-	}
-	h := httpclient.New(httpclient.Config{
-		Vendor: Vendor, Timeout: c.Timeout, RateLimit: rl, Burst: max(1, conc), Concurrency: conc,
-		Logger: env.Logger, Observer: env.Observer,
-	})
+	h := env.NewClient(Vendor, connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency})
 	h.AddSecret(c.Password.Reveal(), c.TOTPCode.Reveal(), c.TOTPSecret.Reveal(), c.APIKey.Reveal())
 	if c.Auth == AuthAPIKey {
 		h.SetHeaderSecret(c.APIKeyHeader, c.APIKey.Reveal())

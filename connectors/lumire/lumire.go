@@ -12,7 +12,6 @@ package lumire
 import (
 	_ "embed"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -192,11 +191,7 @@ func (c *Config) SetDefaults() {
 
 // Validate checks the config and reports every problem.
 func (c *Config) Validate(v *config.Validator) {
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		v.Errorf("base_url", "must be an http(s) URL such as %s, got %q", DefaultBaseURL, c.BaseURL)
-	} else if u.User != nil {
-		v.Errorf("base_url", "must not hold credentials; use email and password, or api_key")
-	}
+	connectors.ValidateBaseURL(v, c.BaseURL, DefaultBaseURL, "use email and password, or api_key")
 	switch c.Auth {
 	case AuthSession:
 		if c.Email == "" {
@@ -229,15 +224,7 @@ func (c *Config) Validate(v *config.Validator) {
 	if c.PageSize < 1 || c.PageSize > 100 {
 		v.Errorf("page_size", "must be 1..100, got %d", c.PageSize)
 	}
-	if c.Concurrency < 1 || c.Concurrency > 32 {
-		v.Errorf("concurrency", "must be 1..32, got %d", c.Concurrency)
-	}
-	if c.RateLimit < 0 {
-		v.Errorf("rate_limit", "must not be negative")
-	}
-	if c.Timeout < 0 {
-		v.Errorf("timeout", "must not be negative")
-	}
+	connectors.ValidateClient(v, connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency})
 	if c.Lookback < 0 {
 		v.Errorf("lookback", "must not be negative")
 	}
