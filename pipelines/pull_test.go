@@ -33,15 +33,14 @@ type lumiEnv struct {
 	dir   string
 	lake  string
 	store *state.Store
-	mu    sync.Mutex
-	now   time.Time
+	*sandbox.Clock
 }
 
 func newLumiEnv(t *testing.T, size int) *lumiEnv {
 	t.Helper()
-	e := &lumiEnv{t: t, now: lumitest.Anchor().Add(48 * time.Hour), dir: t.TempDir()}
+	e := &lumiEnv{t: t, Clock: sandbox.NewClock(lumitest.Anchor().Add(48 * time.Hour)), dir: t.TempDir()}
 	e.lake = filepath.Join(e.dir, "lake")
-	e.srv = lumitest.New(sandbox.Options{Seed: 3, Size: size, Now: e.clock})
+	e.srv = lumitest.New(sandbox.Options{Seed: 3, Size: size, Now: e.Now})
 	hs := httptest.NewServer(e.srv)
 	t.Cleanup(hs.Close)
 	e.url = hs.URL
@@ -50,21 +49,9 @@ func newLumiEnv(t *testing.T, size int) *lumiEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	st.SetClock(e.clock)
+	st.SetClock(e.Now)
 	e.store = st
 	return e
-}
-
-func (e *lumiEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *lumiEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
 }
 
 func (e *lumiEnv) env(name string) (string, bool) {
@@ -110,7 +97,7 @@ func (e *lumiEnv) plan(format string) *pipelines.Plan {
 }
 
 func (e *lumiEnv) run(plan *pipelines.Plan, opts pipelines.Options) (*pipelines.Summary, error) {
-	opts.Now = e.clock
+	opts.Now = e.Now
 	return pipelines.Run(context.Background(), plan, e.store, opts)
 }
 
@@ -179,7 +166,7 @@ func TestPullWritesTheLakeAndResumes(t *testing.T) {
 	e.checkLake(true)
 
 	// A quiet second run reads nothing new and advances the cursor.
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	again, err := e.run(plan, pipelines.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -189,12 +176,12 @@ func TestPullWritesTheLakeAndResumes(t *testing.T) {
 	}
 	cur, _ := e.store.Cursors(context.Background(), "lumi-test")
 	var c struct{ At time.Time }
-	if err := json.Unmarshal([]byte(cur["leads"]), &c); err != nil || !c.At.Equal(e.clock()) {
-		t.Errorf("cursor %q did not advance to the second run's start %s", cur["leads"], e.clock())
+	if err := json.Unmarshal([]byte(cur["leads"]), &c); err != nil || !c.At.Equal(e.Now()) {
+		t.Errorf("cursor %q did not advance to the second run's start %s", cur["leads"], e.Now())
 	}
 
 	// Changes show up in the next run, and only they.
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	var changed string
 	for _, l := range e.srv.Leads() {
 		if l.Status == "PROCESSING" {
@@ -205,7 +192,7 @@ func TestPullWritesTheLakeAndResumes(t *testing.T) {
 	if err := e.srv.SetStatus(changed, "AWAITING_CREDIT_APPROVAL"); err != nil {
 		t.Fatal(err)
 	}
-	e.advance(time.Minute)
+	e.Advance(time.Minute)
 	third, err := e.run(plan, pipelines.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +212,7 @@ func TestCrashBeforeTheCursorLeavesNoDuplicateAndNoGap(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The vendor moves on, and the next run dies at the point.
-			e.advance(time.Hour)
+			e.Advance(time.Hour)
 			var moved []string
 			for _, l := range e.srv.Leads() {
 				if l.Status == "WAITING_FOR_CALL" && len(moved) < 3 {
@@ -237,19 +224,19 @@ func TestCrashBeforeTheCursorLeavesNoDuplicateAndNoGap(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			e.advance(time.Minute)
+			e.Advance(time.Minute)
 			_, err := e.run(plan, pipelines.Options{CrashAt: crashAt(point)})
 			if !errors.Is(err, pipelines.ErrCrashed) {
 				t.Fatalf("want the simulated crash, got %v", err)
 			}
 			// More changes while the process is down.
-			e.advance(time.Hour)
+			e.Advance(time.Hour)
 			for _, id := range moved[:1] {
 				if err := e.srv.SetStatus(id, "FUNDED"); err != nil {
 					t.Fatal(err)
 				}
 			}
-			e.advance(time.Minute)
+			e.Advance(time.Minute)
 			sum, err := e.run(plan, pipelines.Options{})
 			if err != nil {
 				t.Fatalf("run after the crash: %v", err)
@@ -290,7 +277,7 @@ func TestFailedRunRemovesItsFilesAndKeepsTheCursor(t *testing.T) {
 	}
 	before, _ := e.store.Cursors(context.Background(), "lumi-test")
 	files := laketest.Files(t, e.lake, "leads")
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	e.srv.Faults().FailNext(100, 403, `[{"status": false, "error": "Unauthorized"}]`)
 	sum, err := e.run(plan, pipelines.Options{FullRefresh: true})
 	if err == nil {

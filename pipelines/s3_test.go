@@ -168,7 +168,7 @@ func TestPullToS3SurvivesCrashesIntegration(t *testing.T) {
 			l.check(true)
 
 			// The vendor moves on, and the next run dies at the point.
-			l.advance(time.Hour)
+			l.Advance(time.Hour)
 			var moved []string
 			for _, lead := range l.srv.Leads() {
 				if lead.Status == "WAITING_FOR_CALL" && len(moved) < 3 {
@@ -180,7 +180,7 @@ func TestPullToS3SurvivesCrashesIntegration(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			l.advance(time.Minute)
+			l.Advance(time.Minute)
 			if _, err := l.run(plan, pipelines.Options{CrashAt: crashAt(point)}); !errors.Is(err, pipelines.ErrCrashed) {
 				t.Fatalf("want the simulated crash, got %v", err)
 			}
@@ -210,11 +210,11 @@ func TestPullToS3SurvivesCrashesIntegration(t *testing.T) {
 			}
 
 			// More changes while the process is down; then the next run.
-			l.advance(time.Hour)
+			l.Advance(time.Hour)
 			if err := l.srv.SetStatus(moved[0], "FUNDED"); err != nil {
 				t.Fatal(err)
 			}
-			l.advance(time.Minute)
+			l.Advance(time.Minute)
 			sum, err := l.run(plan, pipelines.Options{})
 			if err != nil {
 				t.Fatalf("run after the crash: %v", err)

@@ -181,26 +181,14 @@ func TestEveryDocumentedValueIsMapped(t *testing.T) {
 
 // env is one sandbox served over real HTTP, with a settable clock.
 type env struct {
-	srv   *bizcaptest.Server
-	http  *httptest.Server
-	mu    sync.Mutex
-	now   time.Time
-	paths []string // every request: "METHOD /path?query"
+	srv  *bizcaptest.Server
+	http *httptest.Server
+	*sandbox.Clock
+	mu    sync.Mutex // guards paths and hook
+	paths []string   // every request: "METHOD /path?query"
 	// hook, when set, sees every request first and answers it by
 	// returning true.
 	hook func(w http.ResponseWriter, r *http.Request) bool
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
 }
 
 func (e *env) record() []string {
@@ -216,8 +204,8 @@ func start(t *testing.T, size int) *env {
 
 func startSeed(t *testing.T, seed int64, size int) *env {
 	t.Helper()
-	e := &env{now: bizcaptest.Anchor.Add(24 * time.Hour)}
-	e.srv = bizcaptest.New(sandbox.Options{Seed: seed, Size: size, Now: e.clock})
+	e := &env{Clock: sandbox.NewClock(bizcaptest.Anchor.Add(24 * time.Hour))}
+	e.srv = bizcaptest.New(sandbox.Options{Seed: seed, Size: size, Now: e.Now})
 	e.http = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		e.paths = append(e.paths, r.Method+" "+r.URL.RequestURI())
@@ -258,7 +246,7 @@ func (e *env) read(t *testing.T, cfg any, state map[string]string, streams ...st
 	if len(streams) == 0 {
 		streams = []string{"leads", "deals"}
 	}
-	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: streams, State: state, Now: e.clock()})
+	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: streams, State: state, Now: e.Now()})
 	if res.Err != nil {
 		t.Fatalf("read: %v", res.Err)
 	}
@@ -545,7 +533,7 @@ func TestIncrementalReadsWhatChanged(t *testing.T) {
 	cfg := e.config(t, "page_size: 20\n")
 	first := e.read(t, cfg, nil)
 
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	quiet := e.read(t, cfg, first.Cursors)
 	if n := quiet.Batch.Len(); n != 0 {
 		t.Errorf("a run without changes emitted %d rows", n)
@@ -554,7 +542,7 @@ func TestIncrementalReadsWhatChanged(t *testing.T) {
 		t.Errorf("the quiet run made %d requests; without an update filter it must read every page (%d)", quiet.HTTP.Requests, first.HTTP.Requests)
 	}
 
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	var leadID, dealID string
 	for _, l := range e.srv.Leads() {
 		if l.Fields.Status == "New" && leadID == "" {
@@ -583,7 +571,7 @@ func TestIncrementalReadsWhatChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.advance(time.Minute)
+	e.Advance(time.Minute)
 	next := e.read(t, cfg, quiet.Cursors)
 	gotLeads := map[string]string{}
 	for _, l := range next.Batch.Leads {
@@ -607,7 +595,7 @@ func TestIncrementalReadsWhatChanged(t *testing.T) {
 	}
 
 	// A full refresh ignores the cursors.
-	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: next.Cursors, FullRefresh: true, Now: e.clock()})
+	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: next.Cursors, FullRefresh: true, Now: e.Now()})
 	if res.Err != nil || len(res.Batch.Leads) != 150 {
 		t.Errorf("full refresh read %d leads (%v)", len(res.Batch.Leads), res.Err)
 	}
@@ -617,7 +605,7 @@ func TestFailedReadSetsNoCursor(t *testing.T) {
 	e := start(t, 60)
 	e.srv.Faults().FailNext(50, 400, `{"error":"Invalid request"}`)
 	cfg := connectortest.Config(t, "bizcap", e.configText("page_size: 10\nconcurrency: 1\n"))
-	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads", "deals"}, Now: e.clock()})
+	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads", "deals"}, Now: e.Now()})
 	if res.Err == nil {
 		t.Fatal("no error")
 	}
@@ -693,7 +681,7 @@ func TestUpdatedDescOrderStopsEarly(t *testing.T) {
 	cfg := connectortest.Config(t, "bizcap", fmt.Sprintf("base_url: %s/api/v1\ntoken: %s\nrate_limit: 1000\npage_size: 10\nconcurrency: 1\nlist_order: updated_desc\nlookback: 1ns\n",
 		srv.URL, bizcaptest.Token))
 	state := map[string]string{"leads": cutoff.Add(2 * time.Nanosecond).Format(time.RFC3339Nano)} // since = cutoff + 1ns
-	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: state, Now: e.clock()})
+	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: state, Now: e.Now()})
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -707,7 +695,7 @@ func TestUpdatedDescOrderStopsEarly(t *testing.T) {
 	requests = 0
 	cfg = connectortest.Config(t, "bizcap", fmt.Sprintf("base_url: %s/api/v1\ntoken: %s\nrate_limit: 1000\npage_size: 10\nconcurrency: 1\nlookback: 1ns\n",
 		srv.URL, bizcaptest.Token))
-	res = connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: state, Now: e.clock()})
+	res = connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: state, Now: e.Now()})
 	if res.Err != nil || len(res.Batch.Leads) != 15 || requests != 11 {
 		t.Errorf("created_asc: %d leads in %d requests (%v), want 15 in 11", len(res.Batch.Leads), requests, res.Err)
 	}
@@ -768,7 +756,7 @@ func TestUnknownSubStatusChoice(t *testing.T) {
 func TestAuthFailureIsClearAndHidesTheToken(t *testing.T) {
 	e := start(t, 5)
 	cfg := connectortest.Config(t, "bizcap", fmt.Sprintf("base_url: %s\ntoken: wrong-token-123\n", e.baseURL()))
-	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	res := connectortest.Read(t, "bizcap", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if res.Err == nil {
 		t.Fatal("no error with a wrong token")
 	}
@@ -882,7 +870,7 @@ func TestConformance(t *testing.T) {
 				BadAuthConfig: base + "token: not-the-token-42\n",
 				Secret:        "not-the-token-42",
 				Faults:        e.srv.Faults(),
-				Now:           e.clock,
+				Now:           e.Now,
 				Truth: func(table string) int {
 					switch table {
 					case "leads":
@@ -894,12 +882,12 @@ func TestConformance(t *testing.T) {
 				},
 				InjectUnknownValues: e.srv.InjectUnknownValues,
 				Change: func(t *testing.T) {
-					e.advance(time.Hour)
+					e.Advance(time.Hour)
 					l := e.srv.Leads()[0]
 					if err := e.srv.SetLeadStatus(l.ID, "Closed", "Do not contact"); err != nil {
 						t.Fatal(err)
 					}
-					e.advance(time.Minute)
+					e.Advance(time.Minute)
 				},
 			}
 		},

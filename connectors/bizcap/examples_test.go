@@ -39,7 +39,7 @@ func (e *env) store(t *testing.T, dir string) *state.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	st.SetClock(e.clock)
+	st.SetClock(e.Now)
 	return st
 }
 
@@ -60,7 +60,7 @@ func TestExamplePullAndSample(t *testing.T) {
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
-			sum, err := pipelines.Run(context.Background(), plan, e.store(t, dir), pipelines.Options{Now: e.clock})
+			sum, err := pipelines.Run(context.Background(), plan, e.store(t, dir), pipelines.Options{Now: e.Now})
 			if err != nil {
 				t.Fatalf("run: %v", err)
 			}
@@ -80,7 +80,7 @@ func TestExampleBackfill(t *testing.T) {
 		t.Fatalf("load: %v", err)
 	}
 	st := e.store(t, dir)
-	sum, err := pipelines.Run(context.Background(), plan, st, pipelines.Options{Now: e.clock})
+	sum, err := pipelines.Run(context.Background(), plan, st, pipelines.Options{Now: e.Now})
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -119,7 +119,7 @@ func TestExampleBackfill(t *testing.T) {
 		t.Errorf("row 12 lists only %q", rejects["12"])
 	}
 	// A rerun sends nothing.
-	again, err := pipelines.Run(context.Background(), plan, st, pipelines.Options{Now: e.clock})
+	again, err := pipelines.Run(context.Background(), plan, st, pipelines.Options{Now: e.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (e *env) pusher(t *testing.T, extra string) *pusher {
 	spec, _ := connectors.Lookup("bizcap")
 	p := &pusher{}
 	conn, err := spec.New(e.config(t, extra), connectors.Env{
-		Pipeline: "test", Unknowns: &schema.Unknowns{}, Now: e.clock,
+		Pipeline: "test", Unknowns: &schema.Unknowns{}, Now: e.Now,
 		Open: func(_ context.Context, loc string) (io.ReadCloser, error) {
 			p.mu.Lock()
 			p.opened = append(p.opened, loc)
@@ -166,7 +166,7 @@ func TestValidateRejectsWithRowAndReason(t *testing.T) {
 	e := start(t, 5)
 	p := e.pusher(t, "")
 	long := strings.Repeat("x", 256)
-	future := connectors.Date{Time: e.clock().Add(48 * time.Hour)}
+	future := connectors.Date{Time: e.Now().Add(48 * time.Hour)}
 	cases := []struct {
 		rec  connectors.Record
 		want []string // "field: reason fragment"; none for a good row
@@ -271,7 +271,7 @@ func TestSendCreatesTheLead(t *testing.T) {
 	if l, _ := e.srv.Lead(rc2.VendorID); str(l.Fields.PartnerLeadReferenceID) != "CRM-42" {
 		t.Errorf("mapped reference became %q", str(l.Fields.PartnerLeadReferenceID))
 	}
-	found, ok, err := p.Lookup(context.Background(), with(good(2), "partnerLeadReferenceId", "CRM-42"), "row-key-0002", e.clock())
+	found, ok, err := p.Lookup(context.Background(), with(good(2), "partnerLeadReferenceId", "CRM-42"), "row-key-0002", e.Now())
 	if err != nil || !ok || found.VendorID != rc2.VendorID {
 		t.Errorf("lookup by mapped reference: %+v %v %v", found, ok, err)
 	}
@@ -302,8 +302,8 @@ func TestVendorRejectIsRejectedError(t *testing.T) {
 func TestDroppedConnectionThenLookup(t *testing.T) {
 	e := start(t, 300)
 	p := e.pusher(t, "")
-	since := e.clock()
-	e.advance(time.Second)
+	since := e.Now()
+	e.Advance(time.Second)
 	e.srv.Faults().DropAfterHandleNext(1)
 	_, err := p.Send(context.Background(), good(3), "row-key-drop")
 	if !errors.Is(err, httpclient.ErrOutcomeUnknown) {
@@ -345,7 +345,7 @@ func TestLookupMissesWhatWasNotSent(t *testing.T) {
 			e := start(t, 300)
 			p := e.pusher(t, "list_order: "+order+"\n")
 			reqs := p.requests()
-			_, ok, err := p.Lookup(context.Background(), good(4), "never-sent", e.clock())
+			_, ok, err := p.Lookup(context.Background(), good(4), "never-sent", e.Now())
 			if err != nil || ok {
 				t.Fatalf("lookup of an unsent row: %v %v", ok, err)
 			}
@@ -373,8 +373,8 @@ func TestLookupMissesWhatWasNotSent(t *testing.T) {
 		if _, err := p.Send(context.Background(), good(1), "reused-key"); err != nil {
 			t.Fatal(err)
 		}
-		e.advance(2 * time.Hour)
-		if _, ok, err := p.Lookup(context.Background(), good(1), "reused-key", e.clock()); ok || err != nil {
+		e.Advance(2 * time.Hour)
+		if _, ok, err := p.Lookup(context.Background(), good(1), "reused-key", e.Now()); ok || err != nil {
 			t.Errorf("found a lead created before the row was first sent: %v %v", ok, err)
 		}
 	})
@@ -446,7 +446,7 @@ func TestAttachmentsAreUploadedAfterTheLead(t *testing.T) {
 		}
 		e.mu.Unlock()
 		defer func() { e.mu.Lock(); e.hook = nil; e.mu.Unlock() }()
-		since := e.clock()
+		since := e.Now()
 		rc, err := p.Send(context.Background(), with(good(3), "attachments.image", id), "row-upload-fails")
 		var partial *connectors.PartialError
 		if !errors.As(err, &partial) || partial.Receipt.VendorID == "" || rc.VendorID != partial.Receipt.VendorID {
@@ -508,7 +508,7 @@ func TestLookupAtPageBoundaries(t *testing.T) {
 	t.Run("empty account", func(t *testing.T) {
 		e := start(t, -1)
 		p := e.pusher(t, "page_size: 10\n")
-		if _, ok, err := p.Lookup(context.Background(), good(1), "nothing", e.clock()); ok || err != nil {
+		if _, ok, err := p.Lookup(context.Background(), good(1), "nothing", e.Now()); ok || err != nil {
 			t.Fatalf("lookup in an empty account: %v %v", ok, err)
 		}
 		if n := p.requests(); n != 1 {
@@ -519,7 +519,7 @@ func TestLookupAtPageBoundaries(t *testing.T) {
 		t.Run(fmt.Sprintf("%d leads before", max(size, 0)), func(t *testing.T) {
 			e := start(t, size)
 			p := e.pusher(t, "page_size: 10\n")
-			since := e.clock()
+			since := e.Now()
 			rc, err := p.Send(context.Background(), good(1), "boundary-key")
 			if err != nil {
 				t.Fatal(err)

@@ -113,26 +113,13 @@ type env struct {
 	srv  *iutetest.Server
 	http *httptest.Server
 	refs *memRefs
-	mu   sync.Mutex
-	now  time.Time
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
+	*sandbox.Clock
 }
 
 func start(t *testing.T, size int) *env {
 	t.Helper()
-	e := &env{now: iutetest.Anchor.Add(14*24*time.Hour + 9*time.Hour), refs: &memRefs{}}
-	e.srv = iutetest.New(sandbox.Options{Seed: 7, Size: size, Now: e.clock})
+	e := &env{Clock: sandbox.NewClock(iutetest.Anchor.Add(14*24*time.Hour + 9*time.Hour)), refs: &memRefs{}}
+	e.srv = iutetest.New(sandbox.Options{Seed: 7, Size: size, Now: e.Now})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
 	return e
@@ -166,7 +153,7 @@ func (e *env) config(t *testing.T, extra string) *iute.Config {
 func (e *env) connector(t *testing.T, cfg *iute.Config, u *schema.Unknowns) connectors.Connector {
 	t.Helper()
 	spec, _ := connectors.Lookup("iute")
-	conn, err := spec.New(cfg, connectors.Env{Pipeline: "test", Refs: e.refs, Unknowns: u, Now: e.clock})
+	conn, err := spec.New(cfg, connectors.Env{Pipeline: "test", Refs: e.refs, Unknowns: u, Now: e.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +172,7 @@ func (e *env) read(t *testing.T, cfg *iute.Config, state map[string]string) *rea
 	t.Helper()
 	res := &readResult{unknown: &schema.Unknowns{}}
 	conn := e.connector(t, cfg, res.unknown)
-	req := &connectors.ReadRequest{Streams: []string{"loans"}, State: state, Now: e.clock()}
+	req := &connectors.ReadRequest{Streams: []string{"loans"}, State: state, Now: e.Now()}
 	err := conn.Read(context.Background(), req, connectors.EmitFunc(func(_ context.Context, b *schema.Batch) error {
 		res.batches++
 		if b.Len() > 600 {
@@ -303,7 +290,7 @@ func TestIncrementalPollsOnlyWhatChanged(t *testing.T) {
 
 	// Nothing changes: nothing is emitted, and the loans that reached a
 	// final state are not asked about again.
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	quiet := e.read(t, cfg, first.cursors)
 	if n := quiet.batch.Len(); n != 0 {
 		t.Errorf("quiet run emitted %d rows", n)
@@ -474,7 +461,7 @@ func TestConformance(t *testing.T) {
 				BadAuthConfig: base + "password: not-the-password-42\n",
 				Secret:        "not-the-password-42",
 				Faults:        e.srv.Faults(),
-				Now:           e.clock,
+				Now:           e.Now,
 				Truth: func(table string) int {
 					n := 0
 					for _, l := range e.srv.Loans() {
@@ -491,7 +478,7 @@ func TestConformance(t *testing.T) {
 				},
 				InjectUnknownValues: func() { e.srv.InjectUnknownValues() },
 				Change: func(t *testing.T) {
-					e.advance(time.Hour)
+					e.Advance(time.Hour)
 					for _, l := range e.srv.Loans() {
 						if l.Status == iutetest.StatusNew {
 							if err := e.srv.Approve(l.Ref); err != nil {

@@ -227,7 +227,7 @@ func TestLoansTargetAmbiguousOutcomeNeedsAHuman(t *testing.T) {
 	if n := e.srv.Count(iutetest.KindNewLoan); n != 1 {
 		t.Fatalf("the sandbox created %d loans, want exactly 1 (no retry)", n)
 	}
-	_, found, err := tg.Lookup(context.Background(), r, "k1", e.clock())
+	_, found, err := tg.Lookup(context.Background(), r, "k1", e.Now())
 	if !errors.Is(err, connectors.ErrNoLookup) || found {
 		t.Errorf("Lookup = %v, %v; want ErrNoLookup", found, err)
 	}
@@ -336,7 +336,7 @@ func TestRepaymentsTarget(t *testing.T) {
 		if n := e.srv.Count(iutetest.KindInsertRepayment) - before; n != 1 {
 			t.Errorf("the repayment was booked %d times, want once (the GET must not be retried)", n)
 		}
-		if _, found, err := tg.Lookup(context.Background(), r, "r4", e.clock()); !errors.Is(err, connectors.ErrNoLookup) || found {
+		if _, found, err := tg.Lookup(context.Background(), r, "r4", e.Now()); !errors.Is(err, connectors.ErrNoLookup) || found {
 			t.Errorf("Lookup = %v, %v; want ErrNoLookup", found, err)
 		}
 		desc := tg.(interface {
@@ -393,7 +393,7 @@ func TestCashReleaseTarget(t *testing.T) {
 
 	// The confirmation reaches Iute, the answer is lost; the lookup finds it.
 	r := rec(map[string]any{"loanRef": int64(allowed[1])})
-	if _, found, err := tg.Lookup(ctx, r, "c3", e.clock()); err != nil || found {
+	if _, found, err := tg.Lookup(ctx, r, "c3", e.Now()); err != nil || found {
 		t.Fatalf("lookup before sending: %v %v", found, err)
 	}
 	e.dropAfterHandle(t, "/confirm/cash/release")
@@ -405,12 +405,12 @@ func TestCashReleaseTarget(t *testing.T) {
 	if l, _ := e.srv.Loan(allowed[1]); l.Status != iutetest.StatusPaidOut {
 		t.Fatalf("the sandbox did not act: %s", l.Status)
 	}
-	got, found, err := tg.Lookup(ctx, r, "c3", e.clock())
+	got, found, err := tg.Lookup(ctx, r, "c3", e.Now())
 	if err != nil || !found || got.VendorID != strconv.Itoa(allowed[1]) {
 		t.Errorf("lookup after the drop: %+v %v %v", got, found, err)
 	}
 	// An allowed loan never confirmed is not found.
-	if _, found, err := tg.Lookup(ctx, rec(map[string]any{"loanRef": int64(allowed[2])}), "c4", e.clock()); err != nil || found {
+	if _, found, err := tg.Lookup(ctx, rec(map[string]any{"loanRef": int64(allowed[2])}), "c4", e.Now()); err != nil || found {
 		t.Errorf("lookup of an unsent row: %v %v", found, err)
 	}
 }
@@ -422,7 +422,7 @@ func TestCancelTarget(t *testing.T) {
 	news, allowed, rejectedRefs, paid := loansIn(e, iutetest.StatusNew), loansIn(e, iutetest.StatusCashReleaseAllowed),
 		loansIn(e, iutetest.StatusRejected), loansIn(e, iutetest.StatusPaidOut)
 	r := rec(map[string]any{"loanRef": int64(news[0])})
-	if _, found, err := tg.Lookup(ctx, r, "x1", e.clock()); err != nil || found {
+	if _, found, err := tg.Lookup(ctx, r, "x1", e.Now()); err != nil || found {
 		t.Fatalf("lookup of an application never cancelled: %v %v", found, err)
 	}
 	if _, err := tg.Send(ctx, r, "x1"); err != nil {
@@ -431,7 +431,7 @@ func TestCancelTarget(t *testing.T) {
 	if l, _ := e.srv.Loan(news[0]); l.Status != iutetest.StatusCancelled {
 		t.Errorf("loan is %s", l.Status)
 	}
-	if got, found, err := tg.Lookup(ctx, r, "x1", e.clock()); err != nil || !found || got.VendorID != strconv.Itoa(news[0]) {
+	if got, found, err := tg.Lookup(ctx, r, "x1", e.Now()); err != nil || !found || got.VendorID != strconv.Itoa(news[0]) {
 		t.Errorf("lookup after cancelling: %+v %v %v", got, found, err)
 	}
 	for _, ref := range []int{allowed[0], rejectedRefs[0], paid[0]} {
@@ -444,7 +444,7 @@ func TestCancelTarget(t *testing.T) {
 	if n := e.srv.Count(iutetest.KindCancelLoan); n != 1 {
 		t.Errorf("%d cancellations sent, want 1", n)
 	}
-	if _, _, err := tg.Lookup(ctx, rec(map[string]any{"loanRef": int64(paid[0])}), "x", e.clock()); !errors.Is(err, connectors.ErrNoLookup) {
+	if _, _, err := tg.Lookup(ctx, rec(map[string]any{"loanRef": int64(paid[0])}), "x", e.Now()); !errors.Is(err, connectors.ErrNoLookup) {
 		t.Errorf("lookup of a paid-out loan: %v, want ErrNoLookup", err)
 	}
 }
@@ -460,7 +460,7 @@ func TestAgreementTarget(t *testing.T) {
 	tg := e.target(t, e.config(t, e.refsYAML()+"agreements_dir: "+dir+"\nagreement_lang: alb\n"), iute.TargetAgreements)
 	approved, news := loansIn(e, iutetest.StatusApproved), loansIn(e, iutetest.StatusNew)
 	r := rec(map[string]any{"loanRef": int64(approved[0])})
-	if _, found, err := tg.Lookup(context.Background(), r, "a1", e.clock()); err != nil || found {
+	if _, found, err := tg.Lookup(context.Background(), r, "a1", e.Now()); err != nil || found {
 		t.Fatalf("lookup before: %v %v", found, err)
 	}
 	got, err := tg.Send(context.Background(), r, "a1")
@@ -472,7 +472,7 @@ func TestAgreementTarget(t *testing.T) {
 	if err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) || got.Extra["file"] != want {
 		t.Fatalf("agreement %s: %v (receipt %+v)", want, err, got)
 	}
-	if _, found, err := tg.Lookup(context.Background(), r, "a1", e.clock()); err != nil || !found {
+	if _, found, err := tg.Lookup(context.Background(), r, "a1", e.Now()); err != nil || !found {
 		t.Errorf("lookup after: %v %v", found, err)
 	}
 	_, err = tg.Send(context.Background(), rec(map[string]any{"loanRef": int64(news[0]), "lang": "rum"}), "a2")
@@ -511,7 +511,7 @@ func TestLoanFilesTarget(t *testing.T) {
 	if n := len(l.Uploads); n < 2 || l.Uploads[n-1].Filename != "statement.jpg" {
 		t.Errorf("uploads %+v", l.Uploads)
 	}
-	if _, _, err := tg.Lookup(context.Background(), r, "f1", e.clock()); !errors.Is(err, connectors.ErrNoLookup) {
+	if _, _, err := tg.Lookup(context.Background(), r, "f1", e.Now()); !errors.Is(err, connectors.ErrNoLookup) {
 		t.Errorf("Lookup: %v", err)
 	}
 }
@@ -587,7 +587,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.advance(24 * time.Hour)
+	e.Advance(24 * time.Hour)
 	repay := e.target(t, cfg, iute.TargetRepayments)
 	m0, _ := iutetest.Annuity(200000, 6)
 	repayments := map[string]string{refs[0]: m0.String(), refs[1]: "100"}

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -92,26 +91,13 @@ func TestEveryDocumentedValueIsMapped(t *testing.T) {
 type env struct {
 	srv  *lumitest.Server
 	http *httptest.Server
-	now  time.Time
-	mu   sync.Mutex
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
+	*sandbox.Clock
 }
 
 func start(t *testing.T, size int) *env {
 	t.Helper()
-	e := &env{now: lumitest.Anchor().Add(24 * time.Hour)}
-	e.srv = lumitest.New(sandbox.Options{Seed: 7, Size: size, Now: e.clock})
+	e := &env{Clock: sandbox.NewClock(lumitest.Anchor().Add(24 * time.Hour))}
+	e.srv = lumitest.New(sandbox.Options{Seed: 7, Size: size, Now: e.Now})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
 	return e
@@ -127,7 +113,7 @@ func (e *env) read(t *testing.T, cfg any, state map[string]string, streams ...st
 	if len(streams) == 0 {
 		streams = []string{"leads", "events", "loans"}
 	}
-	res := connectortest.Read(t, "lumi", cfg, &connectors.ReadRequest{Streams: streams, State: state, Now: e.clock()})
+	res := connectortest.Read(t, "lumi", cfg, &connectors.ReadRequest{Streams: streams, State: state, Now: e.Now()})
 	if res.Err != nil {
 		t.Fatalf("read: %v", res.Err)
 	}
@@ -235,14 +221,14 @@ func TestIncrementalReadsOnlyWhatChanged(t *testing.T) {
 
 	// Nothing changes: the next run reads no leads, no loans and at most the
 	// events inside the lookback window.
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	quiet := e.read(t, cfg, first.Cursors)
 	if len(quiet.Batch.Leads) != 0 || len(quiet.Batch.Loans) != 0 || len(quiet.Batch.Events) != 0 {
 		t.Errorf("quiet run read %d leads, %d loans, %d events", len(quiet.Batch.Leads), len(quiet.Batch.Loans), len(quiet.Batch.Events))
 	}
 
 	// Two old leads move on, one of them to FUNDED.
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	var moved []string
 	for _, l := range e.srv.Leads() {
 		if l.Status == "WAITING_FOR_CALL" || l.Status == "AWAITING_DISBURSEMENT" {
@@ -258,7 +244,7 @@ func TestIncrementalReadsOnlyWhatChanged(t *testing.T) {
 	if err := e.srv.SetStatus(moved[1], "FUNDED"); err != nil {
 		t.Fatal(err)
 	}
-	e.advance(time.Minute)
+	e.Advance(time.Minute)
 	next := e.read(t, cfg, quiet.Cursors)
 	gotLeads := map[string]string{}
 	for _, l := range next.Batch.Leads {
@@ -283,7 +269,7 @@ func TestFullRefreshIgnoresTheCursor(t *testing.T) {
 	cfg := e.config(t, "")
 	first := e.read(t, cfg, nil)
 	res := connectortest.Read(t, "lumi", cfg, &connectors.ReadRequest{
-		Streams: []string{"leads"}, State: first.Cursors, FullRefresh: true, Now: e.clock(),
+		Streams: []string{"leads"}, State: first.Cursors, FullRefresh: true, Now: e.Now(),
 	})
 	if res.Err != nil || len(res.Batch.Leads) != 30 {
 		t.Fatalf("full refresh read %d leads (err %v), want 30", len(res.Batch.Leads), res.Err)
@@ -316,7 +302,7 @@ func TestUnknownValuesAreKeptAndCounted(t *testing.T) {
 func TestAuthFailureIsClearAndHidesThePassword(t *testing.T) {
 	e := start(t, 5)
 	cfg := connectortest.Config(t, "lumi", fmt.Sprintf("base_url: %s/v1\nusername: %s\npassword: wrong-secret-123\n", e.http.URL, lumitest.Username))
-	res := connectortest.Read(t, "lumi", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	res := connectortest.Read(t, "lumi", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if res.Err == nil {
 		t.Fatal("no error with a wrong password")
 	}
@@ -355,7 +341,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 func TestMalformedBodyFailsClearly(t *testing.T) {
 	e := start(t, 5)
 	e.srv.Faults().MalformedNext(1)
-	res := connectortest.Read(t, "lumi", e.config(t, ""), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	res := connectortest.Read(t, "lumi", e.config(t, ""), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if res.Err == nil {
 		t.Fatal("a malformed body did not fail the read")
 	}
@@ -390,7 +376,7 @@ func TestConformance(t *testing.T) {
 				BadAuthConfig: base + "password: not-the-password-42\n",
 				Secret:        "not-the-password-42",
 				Faults:        e.srv.Faults(),
-				Now:           e.clock,
+				Now:           e.Now,
 				Truth: func(table string) int {
 					switch table {
 					case "leads":
@@ -410,7 +396,7 @@ func TestConformance(t *testing.T) {
 				},
 				InjectUnknownValues: e.srv.InjectUnknownValues,
 				Change: func(t *testing.T) {
-					e.advance(time.Hour)
+					e.Advance(time.Hour)
 					for _, l := range e.srv.Leads() {
 						if l.Status == "SUBMITTED" || l.Status == "WAITING_FOR_CALL" {
 							if err := e.srv.SetStatus(l.ID, "PROCESSING"); err != nil {
@@ -419,7 +405,7 @@ func TestConformance(t *testing.T) {
 							break
 						}
 					}
-					e.advance(time.Minute)
+					e.Advance(time.Minute)
 				},
 			}
 		},

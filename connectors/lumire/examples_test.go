@@ -30,8 +30,8 @@ const examplesDir = "../../examples"
 // size) and returns the environment the example pipelines read.
 func demoEnv(t *testing.T) (*env, config.LookupEnv) {
 	t.Helper()
-	e := &env{now: lumiretest.Anchor.Add(24 * time.Hour)}
-	e.srv = lumiretest.New(sandbox.Options{Seed: 1, Now: e.clock})
+	e := &env{Clock: sandbox.NewClock(lumiretest.Anchor.Add(24 * time.Hour))}
+	e.srv = lumiretest.New(sandbox.Options{Seed: 1, Now: e.Now})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
 	vars := e.srv.Env(e.http.URL)
@@ -91,7 +91,7 @@ func TestSampleIsAValidPipeline(t *testing.T) {
 func TestPullExampleReadsTheSandbox(t *testing.T) {
 	e, lookup := demoEnv(t)
 	f, cfg := load(t, "lumire.yaml", lookup)
-	res := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: f.Pipeline.Source.Streams, Now: e.clock()})
+	res := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: f.Pipeline.Source.Streams, Now: e.Now()})
 	if res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -246,7 +246,7 @@ func TestPushExamplesSendTheGoodRowsAndRejectTheBad(t *testing.T) {
 				if len(tg.Validate(rec)) > 0 {
 					continue
 				}
-				_, found, err := tg.Lookup(context.Background(), rec, keys[i], e.clock().Add(-time.Minute))
+				_, found, err := tg.Lookup(context.Background(), rec, keys[i], e.Now().Add(-time.Minute))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -97,26 +96,13 @@ func TestEveryDocumentedValueIsMapped(t *testing.T) {
 type env struct {
 	srv  *lumiretest.Server
 	http *httptest.Server
-	mu   sync.Mutex
-	now  time.Time
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
+	*sandbox.Clock
 }
 
 func start(t *testing.T, size int) *env {
 	t.Helper()
-	e := &env{now: lumiretest.Anchor.Add(24 * time.Hour)}
-	e.srv = lumiretest.New(sandbox.Options{Seed: 7, Size: size, Now: e.clock})
+	e := &env{Clock: sandbox.NewClock(lumiretest.Anchor.Add(24 * time.Hour))}
+	e.srv = lumiretest.New(sandbox.Options{Seed: 7, Size: size, Now: e.Now})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
 	return e
@@ -142,7 +128,7 @@ func (e *env) read(t *testing.T, cfg any, state map[string]string, streams ...st
 	if len(streams) == 0 {
 		streams = allStreams
 	}
-	res := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: streams, State: state, Now: e.clock()})
+	res := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: streams, State: state, Now: e.Now()})
 	if res.Err != nil {
 		t.Fatalf("read: %v", res.Err)
 	}
@@ -332,7 +318,7 @@ func TestSessionExpiryMidRunLogsInAgainWithoutLosingAPage(t *testing.T) {
 		expire func(e *env)
 	}{
 		{"sessions expired by the vendor", func(e *env) { e.srv.ExpireSessions() }},
-		{"session lifetime passed on the vendor clock", func(e *env) { e.advance(9 * time.Hour) }},
+		{"session lifetime passed on the vendor clock", func(e *env) { e.Advance(9 * time.Hour) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := start(t, 90)
@@ -344,7 +330,7 @@ func TestSessionExpiryMidRunLogsInAgainWithoutLosingAPage(t *testing.T) {
 			defer connectors.CloseQuietly(conn)
 			var got schema.Batch
 			batches := 0
-			req := &connectors.ReadRequest{Streams: allStreams, Now: e.clock()}
+			req := &connectors.ReadRequest{Streams: allStreams, Now: e.Now()}
 			err = conn.Read(context.Background(), req, connectors.EmitFunc(func(_ context.Context, b *schema.Batch) error {
 				batches++
 				got.Leads = append(got.Leads, b.Leads...)
@@ -385,7 +371,7 @@ func TestUndocumentedResponseShapeThroughTheYAMLOverride(t *testing.T) {
 
 	// Without the override the connector says what it could not find and
 	// which setting fixes it, instead of reading nothing.
-	res := connectortest.Read(t, "lumire", e.config(t, ""), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	res := connectortest.Read(t, "lumire", e.config(t, ""), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if res.Err == nil {
 		t.Fatal("an unknown envelope did not fail the read")
 	}
@@ -441,12 +427,12 @@ func TestExportCapSplitsTheDateWindow(t *testing.T) {
 	}
 
 	// An incremental export reads what changed.
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	dep := e.srv.Deposits()[3]
 	if err := e.srv.SetStatus(dep.ID, "rejected"); err != nil {
 		t.Fatal(err)
 	}
-	e.advance(time.Minute)
+	e.Advance(time.Minute)
 	next := e.read(t, cfg, exp.Cursors, "payments")
 	got := map[string]string{}
 	for _, p := range next.Batch.Payments {
@@ -491,13 +477,13 @@ func TestIncrementalReadsOnlyWhatChanged(t *testing.T) {
 	cfg := e.config(t, "page_size: 20")
 	first := e.read(t, cfg, nil)
 
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	quiet := e.read(t, cfg, first.Cursors)
 	if n := quiet.Batch.Len(); n != 0 {
 		t.Errorf("a run with no change read %d rows", n)
 	}
 
-	e.advance(time.Hour)
+	e.Advance(time.Hour)
 	lead := e.srv.Leads()[5]
 	to := "contacted"
 	if lead.Status == to {
@@ -510,7 +496,7 @@ func TestIncrementalReadsOnlyWhatChanged(t *testing.T) {
 	if err := e.srv.SetStatus(tx.ID, "cancelled"); err != nil {
 		t.Fatal(err)
 	}
-	e.advance(time.Minute)
+	e.Advance(time.Minute)
 	next := e.read(t, cfg, quiet.Cursors)
 	if len(next.Batch.Leads) != 1 || next.Batch.Leads[0].VendorLeadID != lead.ID || next.Batch.Leads[0].VendorStatus != to {
 		t.Errorf("incremental leads = %+v, want %s %s", next.Batch.Leads, lead.ID, to)
@@ -527,7 +513,7 @@ func TestIncrementalReadsOnlyWhatChanged(t *testing.T) {
 	}
 
 	full := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, State: next.Cursors,
-		FullRefresh: true, Now: e.clock()})
+		FullRefresh: true, Now: e.Now()})
 	if full.Err != nil || len(full.Batch.Leads) != 80 {
 		t.Errorf("full refresh read %d leads (%v), want 80", len(full.Batch.Leads), full.Err)
 	}
@@ -558,12 +544,12 @@ func TestAPIKeyAuth(t *testing.T) {
 	// The header is configurable; a vendor that expects another one
 	// answers 401, and the key never shows.
 	cfg := connectortest.Config(t, "lumire", base+"api_key: "+lumiretest.APIKey+"\napi_key_header: X-Lumire-Key\n")
-	bad := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	bad := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "401") {
 		t.Fatalf("wrong header: %v", bad.Err)
 	}
 	cfg = connectortest.Config(t, "lumire", base+"api_key: lmr_wrong_key_0042\n")
-	bad = connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	bad = connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if bad.Err == nil || !strings.Contains(bad.Err.Error(), "Invalid API key") || strings.Contains(bad.Err.Error(), "lmr_wrong_key_0042") {
 		t.Errorf("wrong key: %v", bad.Err)
 	}
@@ -572,7 +558,7 @@ func TestAPIKeyAuth(t *testing.T) {
 func TestTOTP(t *testing.T) {
 	e := start(t, 5)
 	e.srv.RequireTOTP("287082")
-	res := connectortest.Read(t, "lumire", e.config(t, ""), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	res := connectortest.Read(t, "lumire", e.config(t, ""), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "totp_secret") {
 		t.Fatalf("a TOTP-enrolled user without a code: %v", res.Err)
 	}
@@ -588,7 +574,7 @@ func TestTOTP(t *testing.T) {
 	}
 	defer connectors.CloseQuietly(conn)
 	n := 0
-	err = conn.Read(context.Background(), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()},
+	err = conn.Read(context.Background(), &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()},
 		connectors.EmitFunc(func(_ context.Context, b *schema.Batch) error { n += len(b.Leads); return nil }))
 	if err != nil || n != 5 {
 		t.Errorf("totp_secret read %d leads: %v", n, err)
@@ -599,7 +585,7 @@ func TestAuthFailureIsClearAndHidesThePassword(t *testing.T) {
 	e := start(t, 5)
 	cfg := connectortest.Config(t, "lumire", fmt.Sprintf("base_url: %s\nemail: %s\npassword: wrong-secret-123\ntenant_slug: %s\n",
 		e.baseURL(), lumiretest.Email, lumiretest.TenantSlug))
-	res := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
+	res := connectortest.Read(t, "lumire", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.Now()})
 	if res.Err == nil {
 		t.Fatal("no error with a wrong password")
 	}
@@ -716,7 +702,7 @@ func TestConformance(t *testing.T) {
 				BadAuthConfig: base + "password: not-the-password-42\n",
 				Secret:        "not-the-password-42",
 				Faults:        e.srv.Faults(),
-				Now:           e.clock,
+				Now:           e.Now,
 				Truth: func(table string) int {
 					switch table {
 					case "leads":
@@ -730,7 +716,7 @@ func TestConformance(t *testing.T) {
 				},
 				InjectUnknownValues: e.srv.InjectUnknownValues,
 				Change: func(t *testing.T) {
-					e.advance(time.Hour)
+					e.Advance(time.Hour)
 					l := e.srv.Leads()[0]
 					to := "lost"
 					if l.Status == to {
@@ -739,7 +725,7 @@ func TestConformance(t *testing.T) {
 					if err := e.srv.SetStatus(l.ID, to); err != nil {
 						t.Fatal(err)
 					}
-					e.advance(time.Minute)
+					e.Advance(time.Minute)
 				},
 			}
 		},

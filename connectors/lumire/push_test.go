@@ -191,7 +191,7 @@ func TestSentLeadCarriesItsKeyBackAsPartnerRef(t *testing.T) {
 	if l, _ := e.srv.Lead(r2.VendorID); l.Metadata["leadpipe_key"] != "PARTNER-77" {
 		t.Errorf("mapped reference not sent: %v", l.Metadata)
 	}
-	got, ok, err := tg.Lookup(context.Background(), rec(f), "hash-ignored", e.clock())
+	got, ok, err := tg.Lookup(context.Background(), rec(f), "hash-ignored", e.Now())
 	if err != nil || !ok || got.VendorID != r2.VendorID {
 		t.Errorf("lookup by mapped reference: %+v %v %v", got, ok, err)
 	}
@@ -312,7 +312,7 @@ func TestDroppedConnectionThenLookupFindsTheRow(t *testing.T) {
 		t.Run(tc.target, func(t *testing.T) {
 			tg := e.target(t, tc.target, "")
 			ctx := context.Background()
-			before := e.clock()
+			before := e.Now()
 			// The row was never sent: the lookup says so (and logs in).
 			if _, ok, err := tg.Lookup(ctx, rec(tc.fields), "drop-key", before); err != nil || ok {
 				t.Fatalf("lookup of an unsent row: %v %v", ok, err)
