@@ -115,12 +115,12 @@ func (s *Summary) TotalRows() int64 {
 	return n
 }
 
-// NewRunID returns a run id that sorts by start time and is unique:
-// 20261122T171800Z-3f9a1c.
+// NewRunID returns a run id that sorts by start time, to the millisecond,
+// and is unique: 20261122T171800.123Z-3f9a1c.
 func NewRunID(t time.Time) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
-	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	return t.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
 }
 
 // Run executes a planned pipeline once. A panic during the run is recovered:

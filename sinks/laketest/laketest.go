@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,12 +167,27 @@ func Duplicates(vals []string) []string {
 	return out
 }
 
-// Latest keeps the last row per key in file order (files are named by run
-// id, which sorts by time), the way readers build the "current" view.
+// Latest keeps the newest row per key, the way readers build the "current"
+// view: the greatest extracted_at (microseconds), and the later row in file
+// order when they tie.
 func Latest(rows []Row, key string) map[string]Row {
 	out := map[string]Row{}
 	for _, r := range rows {
+		if cur, ok := out[r[key]]; ok && newer(cur["extracted_at"], r["extracted_at"]) {
+			continue
+		}
 		out[r[key]] = r
 	}
 	return out
+}
+
+// newer reports whether extracted_at a is after b (both as written by the
+// readers: integer microseconds from Parquet, RFC 3339 text from CSV).
+func newer(a, b string) bool {
+	ai, aerr := strconv.ParseInt(a, 10, 64)
+	bi, berr := strconv.ParseInt(b, 10, 64)
+	if aerr == nil && berr == nil {
+		return ai > bi
+	}
+	return a > b
 }
