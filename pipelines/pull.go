@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
@@ -162,7 +163,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	if writeErr != nil {
 		err = writeErr
 	} else if err != nil {
-		err = fmt.Errorf("read %s: %w", plan.Source.Name, err)
+		err = fmt.Errorf("read %s: %w%s", plan.Source.Name, err, authHint(err, "source.config"))
 	}
 	for k, v := range sum.Rows {
 		if v == 0 {
@@ -348,4 +349,14 @@ func startProgress(fn ProgressFunc, started time.Time, now func() time.Time, row
 		close(done)
 		<-finished
 	}
+}
+
+// authHint tells a person what to check when the vendor refused the
+// credentials, the most common first-run failure.
+func authHint(err error, where string) string {
+	var se *httpclient.StatusError
+	if errors.As(err, &se) && (se.StatusCode == 401 || se.StatusCode == 403) {
+		return fmt.Sprintf(" (the vendor refused the credentials: check them in %s and the environment variables it names)", where)
+	}
+	return ""
 }
