@@ -641,11 +641,20 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		return r.afterUnknown(ctx, it, err, retryUnknown)
 	case errors.As(err, &se) && se.StatusCode == 429, errors.Is(err, httpclient.ErrRateLimitWaitTooLong):
 		// The vendor refused before acting: the row is safe to send again.
-		if _, ferr := r.store.Forget(store, r.scope, it.key); ferr != nil {
-			return ferr
+		if err := r.notActed(store, it, update); err != nil {
+			return err
 		}
 		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(429), "rate limited; not sent, will be sent on the next run: "+err.Error()
 		return nil
+	case errors.As(err, &se) && refusesEveryRow(se.StatusCode):
+		// Not this row's fault, and no row will fare better: the vendor
+		// refused the credentials or the URL. The row was not acted on, so
+		// it is forgotten (sent on the next run), and the run stops.
+		if err := r.notActed(store, it, update); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(se.StatusCode), "not sent: "+err.Error()
+		return fmt.Errorf("push stopped: %w%s", err, authHint(err, "push.config"))
 	case errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500:
 		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, it.scrubText(err.Error())); err != nil {
 			return err
@@ -849,4 +858,27 @@ func openLocation(ctx context.Context, loc string, opts storage.Options) (io.Rea
 		return nil, err
 	}
 	return st.Open(ctx, key)
+}
+
+// refusesEveryRow reports the statuses that say the request as a whole was
+// refused (credentials, permissions, a wrong URL), not the row in it.
+func refusesEveryRow(status int) bool {
+	switch status {
+	case 401, 403, 404, 405, 407:
+		return true
+	}
+	return false
+}
+
+// notActed undoes the pending mark of a row the vendor certainly did not
+// act on, so the next run sends it. An interrupted update stays pending
+// instead: its ledger entry holds the vendor id, and forgetting it would
+// make the next run create the record a second time (the next run applies
+// the update again).
+func (r *pushRun) notActed(ctx context.Context, it *item, update bool) error {
+	if update {
+		return nil
+	}
+	_, err := r.store.Forget(ctx, r.scope, it.key)
+	return err
 }

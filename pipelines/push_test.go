@@ -344,3 +344,30 @@ func TestPushReceiptsAlsoAsParquet(t *testing.T) {
 		t.Errorf("receipts: first %v, last %v", rows[0], rows[6])
 	}
 }
+
+func TestPushWithRefusedCredentialsStopsAndSendsEverythingLater(t *testing.T) {
+	e := newLumiEnv(t, 5)
+	e.writeLeadsCSV(30)
+	path := filepath.Join(e.dir, "backfill.yaml")
+	os.WriteFile(path, []byte(strings.Replace(fmt.Sprintf(backfillPipeline, 2), "${LUMI_PASSWORD}", "wrong-password", 1)), 0o644)
+	bad, err := pipelines.Load(path, e.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.run(bad, pipelines.Options{})
+	if err == nil || !strings.Contains(err.Error(), "check them in push.config") || strings.Contains(err.Error(), "wrong-password") {
+		t.Fatalf("refused credentials: %v", err)
+	}
+	entries, _ := e.store.LedgerList(context.Background(), "lumi/leads@"+lumiAccount(e))
+	if len(entries) != 0 {
+		t.Errorf("the refused run left %d ledger entries; none of its rows reached Lumi", len(entries))
+	}
+	sum, err := e.run(e.pushPlan(2), pipelines.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Push.Submitted != 30 {
+		t.Errorf("after fixing the password: %+v", sum.Push)
+	}
+	e.exactlyOnce(30)
+}
