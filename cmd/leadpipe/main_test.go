@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/connectors/sandbox"
 	"github.com/leadpipe/leadpipe/examples"
+	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/sinks/laketest"
 )
 
@@ -168,5 +170,37 @@ func TestConnectorsListsEveryVendor(t *testing.T) {
 	code, out, _ = cli(t, "connectors", "lumi")
 	if code != 0 || !strings.Contains(out, "Sample pipeline") || !strings.Contains(out, "external_id") {
 		t.Errorf("connectors lumi: exit %d\n%s", code, out)
+	}
+}
+
+func TestLedgerShowsAndForgetsRows(t *testing.T) {
+	dir := t.TempDir()
+	st := filepath.Join(dir, "s.db")
+	store, err := state.Open(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []string{"APP-1", "APP-2"} {
+		store.MarkPending(ctx, state.LedgerEntry{Scope: "iute/loans@x", Key: k, ContentHash: "h", Pipeline: "apps", RunID: "r1", Row: 1})
+	}
+	store.MarkNeedsHuman(ctx, "iute/loans@x", "APP-1", "the connection dropped after sending", nil)
+	store.MarkDone(ctx, "iute/loans@x", "APP-2", "90001", 200, nil)
+	store.Close()
+
+	code, out, _ := cli(t, "ledger", "--state", st, "--status", "needs_human")
+	if code != 0 || !strings.Contains(out, "APP-1") || strings.Contains(out, "APP-2") || !strings.Contains(out, "needs_human") {
+		t.Errorf("ledger --status needs_human: exit %d\n%s", code, out)
+	}
+	code, out, _ = cli(t, "ledger", "forget", "--state", st, "--pipeline", "apps", "APP-1")
+	if code != 0 || !strings.Contains(out, "forgot APP-1") {
+		t.Errorf("forget: exit %d %s", code, out)
+	}
+	code, out, _ = cli(t, "ledger", "--state", st)
+	if strings.Contains(out, "APP-1") || !strings.Contains(out, "APP-2") {
+		t.Errorf("after forget:\n%s", out)
+	}
+	if code, _, errs := cli(t, "ledger", "forget", "--state", st, "--pipeline", "apps", "NOPE"); code != exitInvalid || !strings.Contains(errs, "no ledger entry for NOPE") {
+		t.Errorf("forget of an unknown key: exit %d %s", code, errs)
 	}
 }
