@@ -163,7 +163,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	if writeErr != nil {
 		err = writeErr
 	} else if err != nil {
-		err = fmt.Errorf("read %s: %w%s", plan.Source.Name, err, authHint(err, "source.config"))
+		err = fmt.Errorf("read %s%s: %w", plan.Source.Name, authHint(err, "source.config"), err)
 	}
 	for k, v := range sum.Rows {
 		if v == 0 {
@@ -356,7 +356,7 @@ func startProgress(fn ProgressFunc, started time.Time, now func() time.Time, row
 func authHint(err error, where string) string {
 	var se *httpclient.StatusError
 	if errors.As(err, &se) && (se.StatusCode == 401 || se.StatusCode == 403) {
-		return fmt.Sprintf(" (the vendor refused the credentials: check them in %s and the environment variables it names)", where)
+		return fmt.Sprintf(" (the vendor refused the credentials: check %s)", where)
 	}
 	return ""
 }

@@ -654,7 +654,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 			return err
 		}
 		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(se.StatusCode), "not sent: "+err.Error()
-		return fmt.Errorf("push stopped: %w%s", err, authHint(err, "push.config"))
+		return fmt.Errorf("push stopped%s: %w", authHint(err, "push.config"), err)
 	case errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500:
 		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, it.scrubText(err.Error())); err != nil {
 			return err
