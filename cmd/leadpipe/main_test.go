@@ -204,3 +204,19 @@ func TestLedgerShowsAndForgetsRows(t *testing.T) {
 		t.Errorf("forget of an unknown key: exit %d %s", code, errs)
 	}
 }
+
+func TestIuteCalc(t *testing.T) {
+	sandboxEnv(t)
+	dir := t.TempDir()
+	if _, err := prepareDemoDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(t, "iute", "calc", "--pipeline", filepath.Join(dir, "pipelines", "iute.yaml"), "--amount", "5000", "--months", "12")
+	if code != 0 || !strings.Contains(out, "5000.00 MDL over 12 months") || !strings.Contains(out, "a month") {
+		t.Errorf("iute calc: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, _, errs = cli(t, "iute", "calc", "--pipeline", filepath.Join(dir, "pipelines", "lumi.yaml"), "--amount", "5000", "--months", "12")
+	if code != exitInvalid || !strings.Contains(errs, "no iute source or push") {
+		t.Errorf("calc with a lumi pipeline: exit %d %s", code, errs)
+	}
+}
