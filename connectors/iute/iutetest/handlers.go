@@ -127,39 +127,22 @@ func (v *validator) pattern(field string, re *regexp.Regexp, format, example str
 	return s
 }
 
-func (v *validator) amount(field string) Cents {
-	s := v.q.get(field)
-	if s == "" {
-		v.add(field, "is required")
-		return 0
-	}
-	c, err := parseAmount(s)
-	if err != nil {
-		v.add(field, err.Error())
-	}
-	return c
-}
+func (v *validator) amount(field string) Cents { return required(v, field, parseAmount) }
 
-func (v *validator) duration(field string) int {
-	s := v.q.get(field)
-	if s == "" {
-		v.add(field, "is required")
-		return 0
-	}
-	n, err := parseDuration(s)
-	if err != nil {
-		v.add(field, err.Error())
-	}
-	return n
-}
+func (v *validator) duration(field string) int { return required(v, field, parseDuration) }
 
-func (v *validator) ref(field string) int {
+func (v *validator) ref(field string) int { return required(v, field, parseRef) }
+
+// required reads a parameter that must be present and parse; every problem
+// is recorded on v, and the zero value stands in for a bad one.
+func required[T any](v *validator, field string, parse func(string) (T, error)) T {
+	var zero T
 	s := v.q.get(field)
 	if s == "" {
 		v.add(field, "is required")
-		return 0
+		return zero
 	}
-	n, err := parseRef(s)
+	n, err := parse(s)
 	if err != nil {
 		v.add(field, err.Error())
 	}
