@@ -27,15 +27,13 @@ type PushPlan struct {
 	Parquet     bool
 	RateLimit   float64
 	Concurrency int
-	// keyLine is where `key:` is written, for header errors.
-	keyPath string
 }
 
 func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 	v := f.V
 	pp := &PushPlan{
 		KeyColumns: p.Push.Key, OnChange: p.Push.OnChange, Parquet: p.Push.ReceiptsParquet,
-		RateLimit: p.Push.RateLimit, Concurrency: p.Push.Concurrency, Target: p.Push.Target, keyPath: "push.key",
+		RateLimit: p.Push.RateLimit, Concurrency: p.Push.Concurrency, Target: p.Push.Target,
 	}
 	if fs := p.Source.File; fs != nil {
 		pp.Input = f.Resolve(fs.Path)

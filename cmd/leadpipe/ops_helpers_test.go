@@ -258,12 +258,6 @@ func (c *child) stderr() string {
 	return strings.Join(c.lines, "\n")
 }
 
-func (c *child) out() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.stdout.String()
-}
-
 // logLine is one JSON log line.
 type logLine map[string]any
 

@@ -44,7 +44,6 @@ var (
 		"soleDirector":       YesNo,
 		"loanPurpose":        LoanPurposes,
 	}
-	businessNumberFields = set("abn", "acn", "nzbn", "crn", "uen")
 )
 
 // leadFields are the datapoints of POST /lead/new, as documented.

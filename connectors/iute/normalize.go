@@ -137,8 +137,7 @@ type normalizer struct {
 
 // observation is everything one poll learned about one loan.
 type observation struct {
-	ref      string
-	notFound string // Iute does not know the ref (400 "not found")
+	ref string
 
 	check *checkResult     // check/status (nil when not asked)
 	info  *loanResponseXML // loan/info (nil when not asked)

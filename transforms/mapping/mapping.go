@@ -73,7 +73,6 @@ type fieldMap struct {
 
 // Mapping is a compiled `fields:` block.
 type Mapping struct {
-	file   string
 	fields []fieldMap
 }
 
