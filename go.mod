@@ -13,9 +13,10 @@ require (
 	golang.org/x/term v0.47.0
 	golang.org/x/text v0.43.0
 	golang.org/x/time v0.16.0
-	gopkg.in/yaml.v3 v3.0.1
 	modernc.org/sqlite v1.61.1
 )
+
+require go.yaml.in/yaml/v3 v3.0.6
 
 require (
 	github.com/andybalholm/brotli v1.2.3 // indirect

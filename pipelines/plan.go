@@ -17,7 +17,7 @@ import (
 	"github.com/leadpipe/leadpipe/sinks/storage"
 	"github.com/leadpipe/leadpipe/transforms"
 	"github.com/leadpipe/leadpipe/transforms/privacy"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Plan is a pipeline file resolved into the components that run it.

@@ -12,7 +12,7 @@ import (
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/schema"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Config decodes src (the body of a `config:` block) into the connector's

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"

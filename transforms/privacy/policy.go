@@ -28,7 +28,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/schema"
