@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors/sandbox"
 	"github.com/leadpipe/leadpipe/examples"
 	"github.com/leadpipe/leadpipe/pipelines"
@@ -99,7 +100,17 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 				}
 				return os.LookupEnv(name)
 			}
-			store, err := state.Open(filepath.Join(dir, ".leadpipe", "state.db"))
+			// The output directory is a project: its leadpipe.yaml puts the
+			// state in <dir>/.leadpipe/ for the demo and for every command
+			// typed inside it afterwards (runs, ledger, reconcile).
+			if err := writeDemoProject(dir, lake); err != nil {
+				return err
+			}
+			proj, err := config.FindProject(dir, lookup)
+			if err != nil {
+				return err
+			}
+			store, err := state.Open(proj.StatePath())
 			if err != nil {
 				return err
 			}
@@ -137,6 +148,15 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 				return err
 			}
 			printDemoQueries(g, lake, s3out)
+			fmt.Fprintf(g.stdout, `
+The demo's directory is a leadpipe project (%s): inside it, the history,
+the push ledger and the report read the demo's state with no flags:
+
+  cd %s
+  leadpipe runs
+  leadpipe ledger --status needs_human
+  leadpipe reconcile --date today
+`, filepath.Join(dir, config.ProjectFileName), shellPath(dir))
 			return nil
 		},
 	}
@@ -210,4 +230,32 @@ func printDemoQueries(g *globals, dir string, s3out *demoS3) {
 Tables are append-only changelogs: for the current state take the latest row per *_uid
 (see "Querying the lake" in the README).
 `, secret, q("leads"), secret, q("loans"))
+}
+
+// writeDemoProject marks the demo's directory as a project: its state in
+// .leadpipe/ beside the file, and its lake for `leadpipe reconcile`.
+func writeDemoProject(dir, lake string) error {
+	if !strings.Contains(lake, "://") {
+		if rel, err := filepath.Rel(dir, lake); err == nil {
+			lake = rel
+		}
+	}
+	body := fmt.Sprintf(`# Made by leadpipe demo. This file marks a leadpipe project: every pipeline
+# file in this directory or below shares one state store, whichever
+# directory a command is typed in.
+state: %s    # cursors, run history, push ledger (relative to this file)
+lake: %s                  # what leadpipe reconcile reads when given no --lake
+`, config.DefaultStateFile, lake)
+	return os.WriteFile(filepath.Join(dir, config.ProjectFileName), []byte(body), 0o644)
+}
+
+// shellPath is dir as a person would type it: relative to the working
+// directory when it is below it.
+func shellPath(dir string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(rel, "..") {
+			return rel
+		}
+	}
+	return dir
 }

@@ -28,11 +28,14 @@ not arrive, 'leadpipe ledger forget' lets the next run send it.`,
   leadpipe ledger forget --pipeline iute-applications APP-0007`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.openState("")
+			store, err := g.openExistingState(nil)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			if err := knownPipeline(cmd.Context(), store, pipeline); err != nil {
+				return err
+			}
 			scopes, err := store.LedgerScopes(cmd.Context(), pipeline)
 			if err != nil {
 				return err
@@ -85,7 +88,7 @@ KEY is the key as 'leadpipe ledger' shows it.`,
 			if pipeline == "" && scope == "" {
 				return withCode(exitInvalid, fmt.Errorf("say whose rows: --pipeline P (or --scope S, as 'leadpipe ledger' shows it)"))
 			}
-			store, err := g.openState("")
+			store, err := g.openExistingState(nil)
 			if err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -91,15 +92,65 @@ func (g *globals) logger() (*slog.Logger, error) {
 	return nil, withCode(exitInvalid, fmt.Errorf("--log-format: %q is not auto, text or json", g.logFormat))
 }
 
-func (g *globals) openState(path string) (*state.Store, error) {
-	p := g.statePath
-	if p == "" {
-		p = path
+// stateLocation applies the state rule (config.StateFor) to a pipeline file,
+// or, for a command that takes none (f == nil), to the working directory.
+func (g *globals) stateLocation(f *config.File) (config.StateLocation, error) {
+	loc, err := config.StateFor(g.statePath, f, ".", config.OSEnv)
+	if err != nil {
+		return loc, withCode(exitInvalid, err)
 	}
-	if p == "" {
-		p = state.DefaultPath()
+	return loc, nil
+}
+
+// openState opens the state store of a command that writes to it (a run),
+// creating it the first time.
+func (g *globals) openState(f *config.File) (*state.Store, error) {
+	loc, err := g.stateLocation(f)
+	if err != nil {
+		return nil, err
 	}
-	return state.Open(p)
+	return state.Open(loc.Path)
+}
+
+// openExistingState opens the state store of a command that only reads it
+// (or edits rows that must already be there). It never creates one: a
+// missing store is an error that says where it looked and why there.
+func (g *globals) openExistingState(f *config.File) (*state.Store, error) {
+	loc, err := g.stateLocation(f)
+	if err != nil {
+		return nil, err
+	}
+	s, err := state.OpenExisting(loc.Path)
+	if errors.Is(err, state.ErrNoStore) {
+		msg := fmt.Sprintf("%v (chosen by %s).\nRun the command in the project's directory (where %s or the pipeline files are), or name the store with --state PATH",
+			err, loc.Why, config.ProjectFileName)
+		if _, serr := os.Stat(filepath.Join("leadpipe-demo", demoMarker)); serr == nil && f == nil && g.statePath == "" {
+			msg += ".\nThe demo's state is in leadpipe-demo: cd leadpipe-demo"
+		}
+		return nil, withCode(exitInvalid, errors.New(msg))
+	}
+	return s, err
+}
+
+// knownPipeline fails when the store has never heard of a pipeline, so a
+// misspelt name is not mistaken for one with nothing to show.
+func knownPipeline(ctx context.Context, store *state.Store, name string) error {
+	if name == "" {
+		return nil
+	}
+	ok, err := store.KnownPipeline(ctx, name)
+	if err != nil || ok {
+		return err
+	}
+	names, err := store.Pipelines(ctx)
+	if err != nil {
+		return err
+	}
+	known := "it knows none yet"
+	if len(names) > 0 {
+		known = "it knows " + strings.Join(names, ", ")
+	}
+	return withCode(exitInvalid, fmt.Errorf("pipeline %q is unknown to the state store %s (%s)", name, store.Path(), known))
 }
 
 func newRoot(g *globals) *cobra.Command {
@@ -119,7 +170,7 @@ Try it without any account:  leadpipe demo`,
 	}
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (text on a terminal, JSON otherwise), text or json")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "", "log level: debug, info, warn or error (default: warn on a terminal, info otherwise)")
-	root.PersistentFlags().StringVar(&g.statePath, "state", "", "state database (default: the pipeline's state:, $LEADPIPE_STATE or .leadpipe/state.db)")
+	root.PersistentFlags().StringVar(&g.statePath, "state", "", "state database (default: the pipeline's state:, $LEADPIPE_STATE, else the project's: see \"Where the state lives\" in the README)")
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.AddCommand(newRunCmd(g), newValidateCmd(g), newDemoCmd(g), newSandboxCmd(g), newConnectorsCmd(g),

@@ -72,6 +72,22 @@ func TestDemoRunsEveryExample(t *testing.T) {
 	if code, _, errs := cli(t, "demo", "--out", other); code != exitInvalid || !strings.Contains(errs, "not empty") {
 		t.Errorf("demo into a foreign directory: exit %d, %s", code, errs)
 	}
+	// Inside the demo's directory, the history, the ledger and the report
+	// read the demo's state with no flags.
+	t.Chdir(dir)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"runs"}, "backfill-lumi"},
+		{[]string{"ledger", "--pipeline", "backfill-lumi"}, "lumi/leads"},
+		{[]string{"reconcile", "--date", "today"}, "| lumi | leads |"},
+	} {
+		code, out, errs := cli(t, c.args...)
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("leadpipe %s inside the demo: exit %d, want %q in:\n%s\n%s", strings.Join(c.args, " "), code, c.want, out, errs)
+		}
+	}
 }
 
 // sandboxEnv sets the variables the examples read.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -57,7 +58,6 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
 		RunE: func(cmd *cobra.Command, args []string) error {
 			now := time.Now()
 			var o reconcile.Options
-			statePath := ""
 			if len(args) == 1 {
 				plan, err := pipelines.Load(args[0], config.OSEnv)
 				if err != nil {
@@ -66,8 +66,7 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
 				if plan.Reconcile == nil {
 					return withCode(exitInvalid, fmt.Errorf("%s is a %s pipeline, not a reconcile pipeline (it has no reconcile: block)", args[0], plan.Kind()))
 				}
-				statePath = plan.Pipeline.State
-				store, err := g.openState(statePath)
+				store, err := g.openExistingState(plan.File)
 				if err != nil {
 					return err
 				}
@@ -79,15 +78,15 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
 					failOnExc = plan.Reconcile.Config.FailOnExceptions
 				}
 			} else {
-				store, err := g.openState("")
+				store, err := g.openExistingState(nil)
 				if err != nil {
 					return err
 				}
 				defer store.Close()
 				o = reconcile.Options{Store: store, Now: func() time.Time { return now }}
 				if !cmd.Flags().Changed("lake") {
-					if v := os.Getenv("LEADPIPE_LAKE"); v != "" {
-						lake = v
+					if lake, err = defaultLake(); err != nil {
+						return err
 					}
 				}
 				o.Lake, o.Out = lake, out
@@ -154,7 +153,7 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&lake, "lake", "./lake", "the lake: a directory, file:// or s3://bucket/prefix (default $LEADPIPE_LAKE or ./lake)")
+	f.StringVar(&lake, "lake", "", "the lake: a directory, file:// or s3://bucket/prefix (default: $LEADPIPE_LAKE, else the project's lake: in leadpipe.yaml, else lake/ in the project's directory)")
 	f.StringVar(&out, "out", "", "write the report files here (a directory, file:// or s3://); default: print only")
 	f.StringVar(&date, "date", "yesterday", "the report day: yesterday, today or YYYY-MM-DD")
 	f.StringVar(&tz, "timezone", "", "IANA zone of the report day (default: the machine's)")
@@ -182,4 +181,21 @@ func printReconcileSummary(w io.Writer, rc *pipelines.ReconcileSummary) {
 	for _, f := range rc.Files {
 		fmt.Fprintf(w, "  wrote %s\n", f)
 	}
+}
+
+// defaultLake is the lake `leadpipe reconcile` reads without --lake or a
+// pipeline file: $LEADPIPE_LAKE, else the project's `lake:`, else lake/ in
+// the project's root (the working directory when there is no project file).
+func defaultLake() (string, error) {
+	if v := os.Getenv("LEADPIPE_LAKE"); v != "" {
+		return v, nil
+	}
+	p, err := config.FindProject(".", config.OSEnv)
+	if err != nil {
+		return "", withCode(exitInvalid, err)
+	}
+	if l := p.LakePath(); l != "" {
+		return l, nil
+	}
+	return filepath.Join(p.Dir, "lake"), nil
 }

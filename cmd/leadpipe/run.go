@@ -95,7 +95,7 @@ func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options)
 	for _, w := range plan.Warnings {
 		fmt.Fprintln(g.stderr, w.String())
 	}
-	store, err := g.openState(plan.Pipeline.State)
+	store, err := g.openState(plan.File)
 	if err != nil {
 		return err
 	}

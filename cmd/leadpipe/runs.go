@@ -27,11 +27,14 @@ push, the rows submitted, rejected and failed; its HTTP requests, retries and
 429 answers; and its error. ` + "`leadpipe runs show RUN_ID`" + ` gives one run in detail.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.openState("")
+			store, err := g.openExistingState(nil)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			if err := knownPipeline(cmd.Context(), store, f.Pipeline); err != nil {
+				return err
+			}
 			runs, err := store.Runs(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -62,7 +65,7 @@ push, the rows submitted, rejected and failed; its HTTP requests, retries and
 		Short: "Show one run in detail",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.openState("")
+			store, err := g.openExistingState(nil)
 			if err != nil {
 				return err
 			}

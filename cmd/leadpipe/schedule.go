@@ -167,7 +167,7 @@ func newDaemon(g *globals, log *slog.Logger, o scheduleOptions, args []string) (
 			probs = append(probs, config.Problem{File: path, Path: "schedule", Msg: err.Error()})
 			continue
 		}
-		store, err := d.store(p.State)
+		store, err := d.store(plan.File)
 		if err != nil {
 			d.close()
 			return nil, err
@@ -215,7 +215,11 @@ func pipelineFiles(args []string) ([]string, error) {
 		var found []string
 		for _, pat := range []string{"*.yaml", "*.yml"} {
 			m, _ := filepath.Glob(filepath.Join(a, pat))
-			found = append(found, m...)
+			for _, f := range m {
+				if filepath.Base(f) != config.ProjectFileName { // the project file, not a pipeline
+					found = append(found, f)
+				}
+			}
 		}
 		if len(found) == 0 {
 			return nil, fmt.Errorf("directory %s holds no *.yaml pipeline file", a)
@@ -227,14 +231,13 @@ func pipelineFiles(args []string) ([]string, error) {
 }
 
 // store opens each state database once: every run of the process shares it.
-func (d *daemon) store(path string) (*state.Store, error) {
-	p := d.g.statePath
-	if p == "" {
-		p = path
+// The state rule is the same as for `leadpipe run` (config.StateFor).
+func (d *daemon) store(f *config.File) (*state.Store, error) {
+	loc, err := d.g.stateLocation(f)
+	if err != nil {
+		return nil, err
 	}
-	if p == "" {
-		p = state.DefaultPath()
-	}
+	p := loc.Path
 	if abs, err := filepath.Abs(p); err == nil {
 		p = abs
 	}

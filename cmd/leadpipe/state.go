@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/leadpipe/leadpipe/pipelines/state"
 )
 
 func newStateCmd(g *globals) *cobra.Command {
@@ -17,11 +22,14 @@ func newStateCmd(g *globals) *cobra.Command {
 		Short: "Show the committed cursors of a pipeline",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.openState("")
+			store, err := g.openExistingState(nil)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			if err := knownPipeline(cmd.Context(), store, args[0]); err != nil {
+				return err
+			}
 			cur, err := store.Cursors(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -43,11 +51,17 @@ func newStateCmd(g *globals) *cobra.Command {
 		Short: "Forget a pipeline's cursors so its next run reads from the start",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			store, err := g.openState("")
+			store, err := g.openExistingState(nil)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			if err := knownPipeline(cmd.Context(), store, args[0]); err != nil {
+				return err
+			}
+			if err := knownStreams(cmd.Context(), store, args[0], args[1:]); err != nil {
+				return err
+			}
 			n, err := store.ResetCursors(cmd.Context(), args[0], args[1:]...)
 			if err != nil {
 				return err
@@ -57,4 +71,34 @@ func newStateCmd(g *globals) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+// knownStreams fails on a stream the pipeline has no cursor for, so that a
+// misspelt stream is not reported as reset.
+func knownStreams(ctx context.Context, store *state.Store, pipeline string, streams []string) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	cur, err := store.Cursors(ctx, pipeline)
+	if err != nil {
+		return err
+	}
+	var unknown, have []string
+	for _, s := range streams {
+		if _, ok := cur[s]; !ok {
+			unknown = append(unknown, s)
+		}
+	}
+	for s := range cur {
+		have = append(have, s)
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(have)
+	known := "it has none"
+	if len(have) > 0 {
+		known = "its streams with a cursor: " + strings.Join(have, ", ")
+	}
+	return withCode(exitInvalid, fmt.Errorf("pipeline %s has no cursor for stream %s (%s)", pipeline, strings.Join(unknown, ", "), known))
 }
