@@ -109,7 +109,20 @@ func (g *globals) openState(f *config.File) (*state.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return state.Open(loc.Path)
+	st, err := state.Open(loc.Path)
+	if err != nil {
+		return nil, err
+	}
+	g.warnState(st)
+	return st, nil
+}
+
+// warnState prints what opening the store changed (a state file made
+// private).
+func (g *globals) warnState(st *state.Store) {
+	for _, w := range st.Warnings() {
+		fmt.Fprintln(g.stderr, "warning: "+w)
+	}
 }
 
 // openExistingState opens the state store of a command that only reads it
@@ -129,7 +142,11 @@ func (g *globals) openExistingState(f *config.File) (*state.Store, error) {
 		}
 		return nil, withCode(exitInvalid, errors.New(msg))
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	g.warnState(s)
+	return s, nil
 }
 
 // knownPipeline fails when the store has never heard of a pipeline, so a

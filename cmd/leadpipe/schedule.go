@@ -248,6 +248,9 @@ func (d *daemon) store(f *config.File) (*state.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range s.Warnings() {
+		d.log.Warn(w, "state", p)
+	}
 	d.stores[p] = s
 	return s, nil
 }

@@ -14,7 +14,7 @@ import (
 // of every pipeline that shares this store. The store also remembers a
 // fingerprint of the salt each pipeline last hashed with, so that a changed
 // salt is noticed instead of silently breaking joins (and, for a push whose
-// ledger keys are hashed, exactly-once delivery).
+// ledger keys are hashed, exactly-once delivery). Open creates the tables.
 const saltSQL = `
 CREATE TABLE IF NOT EXISTS secrets (
 	name       TEXT PRIMARY KEY,
@@ -31,18 +31,10 @@ CREATE TABLE IF NOT EXISTS salt_fingerprints (
 // SaltBytes is the size of a generated salt.
 const SaltBytes = 32
 
-func (s *Store) ensureSaltTables(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, saltSQL)
-	return err
-}
-
 // Salt returns the store's salt of the given name, generating and keeping
 // SaltBytes random bytes the first time. created reports that this call made
 // it. Two processes racing to create it get the same salt.
 func (s *Store) Salt(ctx context.Context, name string) (salt []byte, created bool, err error) {
-	if err := s.ensureSaltTables(ctx); err != nil {
-		return nil, false, fmt.Errorf("state store: salt: %w", err)
-	}
 	fresh := make([]byte, SaltBytes)
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, false, fmt.Errorf("state store: generate a salt: %w", err)
@@ -66,9 +58,6 @@ func (s *Store) Salt(ctx context.Context, name string) (salt []byte, created boo
 // SaltFingerprint returns the fingerprint of the salt a pipeline last
 // hashed with ("" before its first run).
 func (s *Store) SaltFingerprint(ctx context.Context, pipeline string) (string, error) {
-	if err := s.ensureSaltTables(ctx); err != nil {
-		return "", fmt.Errorf("state store: salt fingerprint: %w", err)
-	}
 	var fp string
 	err := s.db.QueryRowContext(ctx, `SELECT fingerprint FROM salt_fingerprints WHERE pipeline = ?`, pipeline).Scan(&fp)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -80,9 +69,6 @@ func (s *Store) SaltFingerprint(ctx context.Context, pipeline string) (string, e
 // SetSaltFingerprint records the fingerprint of the salt a pipeline hashes
 // with.
 func (s *Store) SetSaltFingerprint(ctx context.Context, pipeline, fingerprint string) error {
-	if err := s.ensureSaltTables(ctx); err != nil {
-		return fmt.Errorf("state store: salt fingerprint: %w", err)
-	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO salt_fingerprints (pipeline, fingerprint, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (pipeline) DO UPDATE SET fingerprint = excluded.fingerprint, updated_at = excluded.updated_at`,
 		pipeline, fingerprint, s.stamp())

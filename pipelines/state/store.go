@@ -21,9 +21,10 @@ import (
 
 // Store is an open state database.
 type Store struct {
-	db   *sql.DB
-	path string
-	now  func() time.Time
+	db       *sql.DB
+	path     string
+	now      func() time.Time
+	warnings []string
 }
 
 const schemaSQL = `
@@ -103,16 +104,17 @@ func DefaultPath() string {
 	return filepath.Join(".leadpipe", "state.db")
 }
 
-// Open opens (creating if needed) the state database at path.
+// Open opens (creating if needed) the state database at path. The
+// database and its directory are private (see private.go); creating it, its
+// tables and its switch to WAL wait on the busy timeout, so processes that
+// start together on a fresh file all open it (see init.go).
 func Open(path string) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("open state store %s: %w", path, err)
-		}
+	warnings, err := preparePrivate(path)
+	if err != nil {
+		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate")
@@ -121,12 +123,19 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(4)
-	if _, err := db.Exec(schemaSQL); err != nil {
+	if err := initialize(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open state store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path, now: time.Now}, nil
+	// SQLite gives the WAL and shared-memory files the database's mode, but
+	// files left by an older version keep theirs: tighten them now.
+	warnings = append(warnings, tightenSidecars(path)...)
+	return &Store{db: db, path: path, now: time.Now, warnings: warnings}, nil
 }
+
+// Warnings are what Open changed and a person should know: a state file or
+// directory that was readable by others and has been made private.
+func (s *Store) Warnings() []string { return s.warnings }
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
