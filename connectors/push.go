@@ -62,6 +62,11 @@ type PartialError struct {
 func (e *PartialError) Error() string { return "created, but " + e.Err.Error() }
 func (e *PartialError) Unwrap() error { return e.Err }
 
+// ErrNotYet means the vendor does not accept the row yet and nothing was
+// sent (an Iute cash release before Iute allows it). The row waits: the
+// next run tries it again, and it is never counted as an unknown outcome.
+var ErrNotYet = errors.New("the vendor does not accept this row yet; nothing was sent")
+
 // ErrNoLookup means the vendor cannot be asked whether a row arrived.
 var ErrNoLookup = errors.New("the vendor offers no way to look a row up")
 

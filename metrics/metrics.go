@@ -75,7 +75,7 @@ func New() *Metrics {
 	}, []string{"pipeline", "table"})
 	m.pushRows = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadpipe_push_rows_total",
-		Help: "Input rows of push runs by outcome (submitted, updated, skipped_duplicate, rejected, failed, needs_human).",
+		Help: "Input rows of push runs by outcome (submitted, updated, skipped_duplicate, rejected, failed, needs_human, waiting).",
 	}, []string{"pipeline", "outcome"})
 	m.waited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadpipe_rate_limit_wait_seconds_total",
@@ -194,6 +194,7 @@ func (m *Metrics) RunFinished(pipeline string, sum *pipelines.Summary) {
 		for outcome, n := range map[string]int{
 			pipelines.OutcomeSubmitted: p.Submitted, pipelines.OutcomeUpdated: p.Updated, pipelines.OutcomeSkipped: p.SkippedDuplicate,
 			pipelines.OutcomeRejected: p.Rejected, pipelines.OutcomeFailed: p.Failed, pipelines.OutcomeNeedsHuman: p.NeedsHuman,
+			pipelines.OutcomeWaiting: p.Waiting,
 		} {
 			m.pushRows.WithLabelValues(pipeline, outcome).Add(float64(n))
 		}

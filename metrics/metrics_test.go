@@ -92,6 +92,7 @@ leadpipe_push_rows_total{outcome="rejected",pipeline="backfill"} 5
 leadpipe_push_rows_total{outcome="skipped_duplicate",pipeline="backfill"} 0
 leadpipe_push_rows_total{outcome="submitted",pipeline="backfill"} 7
 leadpipe_push_rows_total{outcome="updated",pipeline="backfill"} 0
+leadpipe_push_rows_total{outcome="waiting",pipeline="backfill"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(header(t, reg, "leadpipe_push_rows_total")+pushed), "leadpipe_push_rows_total"); err != nil {
 		t.Error(err)

@@ -104,6 +104,33 @@ push:
 		t.Fatalf("the state store knows %d loan refs (%v), want the 2 submitted", len(refs), err)
 	}
 
+	// 1b. A cash release before Iute allows it waits: nothing is sent, it
+	// is no unknown outcome, and the run has left nothing undone.
+	var rb strings.Builder
+	rb.WriteString("ref\n")
+	for _, r := range refs {
+		rb.WriteString(r.Ref + "\n")
+	}
+	write("release.csv", rb.String())
+	release := `name: iute-release
+source:
+  file: {path: release.csv}
+push:
+  connector: iute
+  target: cash_releases` + iuteConfig + `
+  key: [ref]
+  fields:
+    loanRef: ref
+`
+	sum = run("release.yaml", release)
+	if p := sum.Push; p.Waiting != 2 || p.Submitted != 0 || p.Failed != 0 || p.Unsent() != 0 {
+		t.Fatalf("cash release before Iute allows it: %+v", p)
+	}
+	waiting, err := st.LedgerList(context.Background(), "iute/cash_releases", state.LedgerWaiting)
+	if err != nil || len(waiting) != 2 {
+		t.Fatalf("ledger: %d waiting rows (%v), want 2", len(waiting), err)
+	}
+
 	// 2. Polling: the refs leadpipe stored are polled; the sandbox approves
 	// on the first status check.
 	poll := `name: iute-poll
@@ -123,23 +150,8 @@ sink:
 		}
 	}
 
-	// 3. Cash release of both loans.
-	var b strings.Builder
-	b.WriteString("ref\n")
-	for _, r := range refs {
-		b.WriteString(r.Ref + "\n")
-	}
-	write("release.csv", b.String())
-	sum = run("release.yaml", `name: iute-release
-source:
-  file: {path: release.csv}
-push:
-  connector: iute
-  target: cash_releases`+iuteConfig+`
-  key: [ref]
-  fields:
-    loanRef: ref
-`)
+	// 3. Cash release of both loans: the waiting rows are sent now.
+	sum = run("release.yaml", release)
 	if sum.Push.Submitted != 2 {
 		t.Fatalf("cash release: %+v", sum.Push)
 	}

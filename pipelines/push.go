@@ -30,8 +30,12 @@ const (
 	OutcomeRejected   = "rejected"
 	OutcomeFailed     = "failed"
 	OutcomeNeedsHuman = "needs_human"
-	OutcomeWouldSend  = "would_submit"
-	OutcomeWouldUpd   = "would_update"
+	// OutcomeWaiting is a row the vendor does not accept yet (an Iute cash
+	// release before Iute allows it): nothing was sent, and the next run
+	// tries again.
+	OutcomeWaiting   = "waiting"
+	OutcomeWouldSend = "would_submit"
+	OutcomeWouldUpd  = "would_update"
 )
 
 // Receipt is one line of a push run's receipts file.
@@ -105,7 +109,18 @@ type item struct {
 	prev    state.LedgerEntry
 	receipt Receipt
 	rejects []Reject
+	// failure says, for a failed row, what the next run does with it:
+	// failRefused (the vendor said no: sent again once the row changes),
+	// failRetry (not acted on: sent again) or failUnknown (may have
+	// arrived: looked up first).
+	failure string
 }
+
+const (
+	failRefused = "refused"
+	failRetry   = "retry"
+	failUnknown = "unknown"
+)
 
 func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) (*Summary, error) {
 	pp := plan.Push
@@ -268,7 +283,7 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 			for it := range work {
 				if err := safeCall(r.log, "push", func() error { return r.handle(ctx, it) }); err != nil {
 					if errors.Is(err, ErrPanic) {
-						it.receipt.Outcome, it.receipt.Error = OutcomeFailed, err.Error()
+						it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, err.Error(), failUnknown
 					}
 					setFatal(err)
 				}
@@ -504,6 +519,8 @@ func (r *pushRun) lookupLedger(ctx context.Context, chunk []*item) error {
 			it.action = "send"
 		case e.Status == state.LedgerPending:
 			it.action = "resolve"
+		case e.Status == state.LedgerWaiting:
+			it.action = "send" // nothing was sent: try again
 		case e.Status == state.LedgerNeedsHuman:
 			it.action = "done"
 			it.receipt.Outcome = OutcomeNeedsHuman
@@ -514,7 +531,7 @@ func (r *pushRun) lookupLedger(ctx context.Context, chunk []*item) error {
 			it.receipt.Error = "already sent (run " + e.RunID + ")"
 		case e.ContentHash == it.hash && e.Status == state.LedgerFailed:
 			it.action = "done"
-			it.receipt.Outcome, it.receipt.HTTPStatus = OutcomeFailed, intOrNull(e.HTTPStatus)
+			it.receipt.Outcome, it.receipt.HTTPStatus, it.failure = OutcomeFailed, intOrNull(e.HTTPStatus), failRefused
 			it.receipt.Error = "the vendor rejected this row in run " + e.RunID + " and it has not changed since; fix the row to send it again: " + e.Error
 		case e.Status == state.LedgerFailed:
 			it.action = "send" // edited since the vendor said no
@@ -540,7 +557,7 @@ func intOrNull(v int) schema.Int {
 // stop the run (the state store failing, a simulated crash).
 func (r *pushRun) handle(ctx context.Context, it *item) error {
 	if ctx.Err() != nil {
-		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "not sent: the run was stopped"
+		it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "not sent: the run was stopped", failRetry
 		return nil
 	}
 	if r.opts.DryRun {
@@ -635,7 +652,15 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		if err := r.store.MarkFailed(store, r.scope, it.key, rej.HTTPStatus, it.scrubText(rej.Error())); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(rej.HTTPStatus), rej.Error()
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(rej.HTTPStatus), rej.Error(), failRefused
+		return nil
+	case errors.Is(err, connectors.ErrNotYet) && !update:
+		// Nothing was sent: the row waits in the ledger, and the next run
+		// sends it as if it were new.
+		if err := r.store.MarkWaiting(store, r.scope, it.key, it.scrubText(err.Error())); err != nil {
+			return err
+		}
+		it.receipt.Outcome, it.receipt.Error = OutcomeWaiting, "not sent yet, the next run tries again: "+err.Error()
 		return nil
 	case errors.Is(err, httpclient.ErrOutcomeUnknown) && !update:
 		return r.afterUnknown(ctx, it, err, retryUnknown)
@@ -644,7 +669,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		if err := r.notActed(store, it, update); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(429), "rate limited; not sent, will be sent on the next run: "+err.Error()
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(429), "rate limited; not sent, will be sent on the next run: "+err.Error(), failRetry
 		return nil
 	case errors.As(err, &se) && refusesEveryRow(se.StatusCode):
 		// Not this row's fault, and no row will fare better: the vendor
@@ -653,18 +678,18 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		if err := r.notActed(store, it, update); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(se.StatusCode), "not sent: "+err.Error()
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(se.StatusCode), "not sent: "+err.Error(), failRetry
 		return fmt.Errorf("push stopped%s: %w", authHint(err, "push.config"), err)
 	case errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500:
 		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, it.scrubText(err.Error())); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error = OutcomeFailed, intOrNull(se.StatusCode), err.Error()
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(se.StatusCode), err.Error(), failRefused
 		return nil
 	}
 	// Anything else may or may not have reached the vendor: the row stays
 	// pending, and the next run looks it up before resending.
-	it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown; the next run checks with the vendor before resending: "+err.Error()
+	it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "outcome unknown; the next run checks with the vendor before resending: "+err.Error(), failUnknown
 	return nil
 }
 
@@ -675,7 +700,7 @@ func (r *pushRun) afterUnknown(ctx context.Context, it *item, cause error, retry
 	case errors.Is(err, connectors.ErrNoLookup):
 		return r.needsHuman(ctx, it, "the connection failed after sending ("+cause.Error()+") and the vendor offers no lookup")
 	case err != nil:
-		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown and the lookup failed; the next run checks again: "+err.Error()
+		it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "outcome unknown and the lookup failed; the next run checks again: "+err.Error(), failUnknown
 		return nil
 	case found:
 		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
@@ -687,7 +712,7 @@ func (r *pushRun) afterUnknown(ctx context.Context, it *item, cause error, retry
 	case retry:
 		return r.send(ctx, it, false)
 	}
-	it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "outcome unknown twice; the next run checks with the vendor before resending: "+cause.Error()
+	it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "outcome unknown twice; the next run checks with the vendor before resending: "+cause.Error(), failUnknown
 	return nil
 }
 
@@ -729,7 +754,7 @@ func (r *pushRun) resolve(ctx context.Context, it *item) error {
 	case errors.Is(err, connectors.ErrNoLookup):
 		return r.needsHuman(ctx, it, fmt.Sprintf("run %s stopped while sending this row and the vendor offers no lookup", it.prev.RunID))
 	case err != nil:
-		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "could not check an interrupted send with the vendor; not resent: "+err.Error()
+		it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "could not check an interrupted send with the vendor; not resent: "+err.Error(), failUnknown
 		return nil
 	case found:
 		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
@@ -748,7 +773,7 @@ func (r *pushRun) resolve(ctx context.Context, it *item) error {
 func (r *pushRun) update(ctx context.Context, it *item) error {
 	up, ok := r.target.(connectors.Updater)
 	if !ok {
-		it.receipt.Outcome, it.receipt.Error = OutcomeFailed, "the target cannot update"
+		it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "the target cannot update", failRefused
 		return nil
 	}
 	if err := r.store.MarkPending(ctx, state.LedgerEntry{Scope: r.scope, Key: it.key, ContentHash: it.hash,
@@ -781,6 +806,14 @@ func (r *pushRun) count(it *item) {
 		}
 	case OutcomeFailed:
 		s.Failed++
+		switch it.failure {
+		case failUnknown:
+			s.Unknown++
+		case failRetry:
+			s.Retry++
+		}
+	case OutcomeWaiting:
+		s.Waiting++
 	case OutcomeNeedsHuman:
 		s.NeedsHuman++
 	case OutcomeWouldSend, OutcomeWouldUpd:

@@ -102,20 +102,30 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 
 // PushSummary counts a push run's outcomes.
 type PushSummary struct {
-	Total            int       `json:"total"`
-	Submitted        int       `json:"submitted"`
-	Updated          int       `json:"updated,omitempty"`
-	SkippedDuplicate int       `json:"skipped_duplicate"`
-	Rejected         int       `json:"rejected"`
-	Failed           int       `json:"failed"`
-	NeedsHuman       int       `json:"needs_human"`
-	Recovered        int       `json:"recovered,omitempty"`
-	WouldSend        int       `json:"would_send,omitempty"`
-	Receipts         string    `json:"receipts,omitempty"`
-	RejectsFile      string    `json:"rejects,omitempty"`
-	Previews         []Preview `json:"-"`
-	Human            []string  `json:"needs_human_rows,omitempty"`
-	RejectSamples    []string  `json:"-"`
+	Total            int `json:"total"`
+	Submitted        int `json:"submitted"`
+	Updated          int `json:"updated,omitempty"`
+	SkippedDuplicate int `json:"skipped_duplicate"`
+	Rejected         int `json:"rejected"`
+	Failed           int `json:"failed"`
+	// Unknown and Retry are failed rows the next run takes care of by
+	// itself: Unknown may have reached the vendor (it is looked up before
+	// anything is resent), Retry certainly did not (rate limited, stopped).
+	// The rest of Failed the vendor refused: they are sent again only once
+	// the row changes.
+	Unknown    int `json:"unknown,omitempty"`
+	Retry      int `json:"retry,omitempty"`
+	NeedsHuman int `json:"needs_human"`
+	// Waiting rows were not sent because the vendor does not accept them
+	// yet; the next run tries again.
+	Waiting       int       `json:"waiting,omitempty"`
+	Recovered     int       `json:"recovered,omitempty"`
+	WouldSend     int       `json:"would_send,omitempty"`
+	Receipts      string    `json:"receipts,omitempty"`
+	RejectsFile   string    `json:"rejects,omitempty"`
+	Previews      []Preview `json:"-"`
+	Human         []string  `json:"needs_human_rows,omitempty"`
+	RejectSamples []string  `json:"-"`
 }
 
 // Preview is what a dry run would send for one row.
@@ -127,6 +137,52 @@ type Preview struct {
 }
 
 func (s *PushSummary) String() string {
-	return fmt.Sprintf("%d rows: %d submitted, %d skipped, %d rejected, %d failed, %d need a human",
+	out := fmt.Sprintf("%d rows: %d submitted, %d skipped, %d rejected, %d failed, %d need a human",
 		s.Total, s.Submitted, s.SkippedDuplicate, s.Rejected, s.Failed, s.NeedsHuman)
+	if s.Waiting > 0 {
+		out += fmt.Sprintf(", %d waiting", s.Waiting)
+	}
+	return out
+}
+
+// Unsent counts the rows a run left neither sent nor skipped: rejected,
+// failed (whatever the next run does with them) or needing a human. Only a
+// run where it is 0 has done its whole job; a row waiting for the vendor
+// is not counted (the vendor asked for it to wait).
+func (s *PushSummary) Unsent() int { return s.Rejected + s.Failed + s.NeedsHuman }
+
+// Remains says in one line what a push run left to do and who does it.
+// scope names the pipeline in the commands it suggests.
+func (s *PushSummary) Remains(pipeline string) string {
+	var parts []string
+	if s.Rejected > 0 {
+		where := "see the rejects file"
+		if s.RejectsFile != "" {
+			where = s.RejectsFile
+		}
+		parts = append(parts, fmt.Sprintf("%d rejected before sending: fix them in the input (%s) and rerun", s.Rejected, where))
+	}
+	if refused := s.Failed - s.Unknown - s.Retry; refused > 0 {
+		parts = append(parts, fmt.Sprintf("%d refused by the vendor: fix the rows (reasons in the receipts); a changed row is sent again", refused))
+	}
+	if s.Unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d with an unknown outcome: rerun; the next run asks the vendor before resending", s.Unknown))
+	}
+	if s.Retry > 0 {
+		parts = append(parts, fmt.Sprintf("%d not sent (rate limited or stopped): rerun to send them", s.Retry))
+	}
+	if s.NeedsHuman > 0 {
+		parts = append(parts, fmt.Sprintf("%d need a human: check each at the vendor, then `leadpipe ledger resolve --pipeline %s KEY --vendor-id ID` if it arrived, or `leadpipe ledger forget --pipeline %s KEY` if not",
+			s.NeedsHuman, pipeline, pipeline))
+	}
+	if s.Waiting > 0 {
+		parts = append(parts, fmt.Sprintf("%d waiting until the vendor accepts them: the next run tries again", s.Waiting))
+	}
+	if s.Unsent() == 0 {
+		if s.Waiting > 0 {
+			return fmt.Sprintf("every row is sent or was sent before, except %d waiting until the vendor accepts them: the next run tries again", s.Waiting)
+		}
+		return "every row is sent or was sent before"
+	}
+	return fmt.Sprintf("%d of %d rows not sent: %s", s.Unsent(), s.Total, strings.Join(parts, "; "))
 }

@@ -32,6 +32,9 @@ const (
 	exitFailed  = 1 // a run failed
 	exitInvalid = 2 // bad usage or an invalid pipeline file
 	exitLocked  = 3 // the pipeline is already running elsewhere
+	// exitRowsLeft: a push ran to its end, but rows were rejected, failed
+	// (refused by the vendor, or with an unknown outcome) or need a human.
+	exitRowsLeft = 6
 )
 
 // exitError carries an exit code through cobra.

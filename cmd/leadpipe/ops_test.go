@@ -226,18 +226,21 @@ func TestScheduleServesMetricsThatMatchTheRunHistory(t *testing.T) {
 	b.writeRows(t, 8, "BAD1,Amy,amy@example.com.au,0412345678,Low Pty,51824753556,1000,52")
 	b.write(t, "p/lumi.yaml", fmt.Sprintf(lumiPull, "nightly")+"schedule: \"0 2 * * *\"\ntimezone: Australia/Sydney\n")
 	b.write(t, "p/push.yaml", strings.Replace(fmt.Sprintf(lumiPush, "crm-push"), "path: rows.csv", "path: ../rows.csv", 1)+
-		"schedule: \"*/15 * * * *\"\n")
+		"schedule: \"*/15 * * * *\"\non_failure: "+hookURL+"\n")
 	b.write(t, "p/broken.yaml", strings.Replace(fmt.Sprintf(lumiPull, "broken"), "${LUMI_PASSWORD}", "wrong-password-xyz", 1)+
 		"schedule: \"@hourly\"\non_failure: "+hookURL+"\n")
 	b.write(t, "p/adhoc.yaml", fmt.Sprintf(lumiPull, "adhoc")) // no schedule: left out
 	c := startChild(t, b.dir, b.env(), "schedule", "--run-now", "--http", "127.0.0.1:0", "--state", b.state, "p")
 	addr := c.waitLog("http endpoint listening", 1)[0].str("addr")
-	c.waitLog("run finished", 2)
+	c.waitLog("run finished", 1)
+	c.waitLog("push finished with rows not sent", 1) // the rejected row
 	c.waitLog("run failed", 1)
-	select {
-	case <-hooks.got:
-	case <-time.After(60 * time.Second):
-		t.Fatal("no alert reached the webhook")
+	for range 2 { // the failed pull, and the push that left a row unsent
+		select {
+		case <-hooks.got:
+		case <-time.After(60 * time.Second):
+			t.Fatal("an alert did not reach the webhook")
+		}
 	}
 
 	resp, err := http.Get("http://" + addr + "/metrics")
@@ -356,16 +359,27 @@ func TestScheduleServesMetricsThatMatchTheRunHistory(t *testing.T) {
 		t.Errorf("/healthz: %d %+v", resp.StatusCode, health)
 	}
 
-	// The alert: the failed run, no secret.
+	// The alerts: the failed run, no secret; the push that left a row
+	// unsent, with what remains.
 	hooks.mu.Lock()
-	body := hooks.bodies[0]
+	bodies := append([]string(nil), hooks.bodies...)
 	hooks.mu.Unlock()
-	var alert map[string]any
-	if err := json.Unmarshal([]byte(body), &alert); err != nil {
-		t.Fatalf("alert body: %v\n%s", err, body)
+	alerts := map[string]map[string]any{}
+	for _, b := range bodies {
+		var a map[string]any
+		if err := json.Unmarshal([]byte(b), &a); err != nil {
+			t.Fatalf("alert body: %v\n%s", err, b)
+		}
+		p, _ := a["pipeline"].(string)
+		alerts[p] = a
 	}
+	if a := alerts["crm-push"]; a["event"] != "rows_not_sent" || !strings.Contains(fmt.Sprint(a["error"]), "1 of 9 rows not sent: 1 rejected") {
+		t.Errorf("the push that left a row unsent: alert %v", a)
+	}
+	body := strings.Join(bodies, "\n")
+	alert := alerts["broken"]
 	failed, _ := st.Runs(context.Background(), state.RunFilter{Pipeline: "broken"})
-	if alert["pipeline"] != "broken" || alert["status"] != "failed" || len(failed) != 1 || alert["run_id"] != failed[0].ID || alert["error"] == "" {
+	if alert["pipeline"] != "broken" || alert["event"] != "run_failed" || alert["status"] != "failed" || len(failed) != 1 || alert["run_id"] != failed[0].ID || alert["error"] == "" {
 		t.Errorf("alert: %s", body)
 	}
 	if strings.Contains(body, "wrong-password-xyz") || strings.Contains(c.stderr(), "wrong-password-xyz") || strings.Contains(c.stderr(), "very-secret-path") {
@@ -387,7 +401,7 @@ func TestEveryLogLineOfARunNamesItsPipelineAndRun(t *testing.T) {
 	b.srv.Faults().Storm429(2, 0) // retries and 429s in the log too
 	for _, p := range []string{pull, push} {
 		code, out, errs := cli(t, "run", "--log-format", "json", "--log-level", "debug", "--state", b.state, p)
-		if code != 0 {
+		if want := map[string]int{pull: exitOK, push: exitRowsLeft}[p]; code != want { // the push's BAD1 is rejected
 			t.Fatalf("%s: exit %d\n%s\n%s", p, code, out, errs)
 		}
 		n := 0

@@ -33,11 +33,17 @@ cursor, no ledger entry, and for a push, no request to the vendor.
 On SIGTERM or Ctrl-C no further pipeline starts. A push sends no new row,
 finishes the rows in flight and records them; a pull goes on, since it commits
 all or nothing. Whatever has not finished when --grace is over (or at a second
-signal) stops and rolls back. Exit status 0: everything finished and
-committed; 5: something was stopped (rolled back, or a push stopped after the
-rows in flight) and a rerun finishes it.
+signal) stops and rolls back.
 
-A failed run posts its summary to the pipeline's on_failure: webhook.`,
+Exit status 0: everything finished and committed, and every row of a push
+is sent or was sent before (or waits for the vendor to accept it); 1: a run
+failed; 5: something was stopped (rolled back, or a push stopped after the
+rows in flight) and a rerun finishes it; 6: a push ran to its end but left
+rows unsent: rejected, refused by the vendor, with an unknown outcome, or
+needing a human (the summary's last line says what to do).
+
+A failed run, and a push that left rows unsent, posts its summary to the
+pipeline's on_failure: webhook.`,
 		Example: `  leadpipe run examples/lumi.yaml
   leadpipe run --full-refresh pipelines/*.yaml
   leadpipe run --dry-run --limit 20 examples/backfill-lumi.yaml`,
@@ -50,7 +56,7 @@ A failed run posts its summary to the pipeline's on_failure: webhook.`,
 			opts.Logger = log
 			g.shutdown.Graceful(grace, log)
 			opts.Stop = g.shutdown.Stopping()
-			var failed, stopped []string
+			var failed, stopped, unsent []string
 			for i, path := range args {
 				if g.shutdown.stopping() {
 					stopped = append(stopped, args[i:]...)
@@ -67,6 +73,10 @@ A failed run posts its summary to the pipeline's on_failure: webhook.`,
 						stopped = append(stopped, path)
 						continue
 					}
+					if errors.As(err, &ee) && ee.code == exitRowsLeft {
+						unsent = append(unsent, path)
+						continue
+					}
 					failed = append(failed, path)
 				}
 			}
@@ -76,6 +86,9 @@ A failed run posts its summary to the pipeline's on_failure: webhook.`,
 			}
 			if len(failed) > 0 {
 				return withCode(exitFailed, fmt.Errorf("%d of %d pipelines failed: %s", len(failed), len(args), strings.Join(failed, ", ")))
+			}
+			if len(unsent) > 0 {
+				return withCode(exitRowsLeft, fmt.Errorf("%d of %d pushes left rows unsent: %s", len(unsent), len(args), strings.Join(unsent, ", ")))
 			}
 			return nil
 		},
@@ -117,18 +130,41 @@ func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options)
 		if interrupted(cmd.Context(), err) {
 			return withCode(exitInterrupted, fmt.Errorf("pipeline %s stopped: %w", plan.Name(), err))
 		}
-		if url := plan.Pipeline.OnFailure; url != "" {
-			if aerr := sendAlert(cmd.Context(), url, plan, sum, err); aerr != nil {
-				runID := ""
-				if sum != nil {
-					runID = sum.RunID
-				}
-				opts.Logger.Error("could not send the failure alert", "pipeline", plan.Name(), "run_id", runID, "error", aerr.Error())
-			}
-		}
+		alertFailure(cmd, plan, sum, err, opts)
 		return withCode(exitFailed, fmt.Errorf("pipeline %s failed: %w", plan.Name(), err))
 	}
+	if err := unsentRows(sum); err != nil {
+		if !opts.DryRun {
+			alertFailure(cmd, plan, sum, err, opts)
+		}
+		return withCode(exitRowsLeft, fmt.Errorf("pipeline %s: %w", plan.Name(), err))
+	}
 	return nil
+}
+
+// unsentRows is the error of a push that ran to its end but left rows
+// unsent (rejected, failed, needing a human): its exit status is not 0, and
+// it alerts like a failed run, so that cron learns the rows are not sent.
+func unsentRows(sum *pipelines.Summary) error {
+	if sum == nil || sum.Push == nil || sum.Push.Unsent() == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", sum.Push.Remains(sum.Pipeline))
+}
+
+// alertFailure posts the run's summary to the pipeline's on_failure webhook.
+func alertFailure(cmd *cobra.Command, plan *pipelines.Plan, sum *pipelines.Summary, cause error, opts pipelines.Options) {
+	url := plan.Pipeline.OnFailure
+	if url == "" {
+		return
+	}
+	if aerr := sendAlert(cmd.Context(), url, plan, sum, cause); aerr != nil {
+		runID := ""
+		if sum != nil {
+			runID = sum.RunID
+		}
+		opts.Logger.Error("could not send the failure alert", "pipeline", plan.Name(), "run_id", runID, "error", aerr.Error())
+	}
 }
 
 // progressLine draws one self-overwriting status line on a terminal.

@@ -140,6 +140,9 @@ func pushedCell(s *pipelines.Summary) string {
 	if p.NeedsHuman > 0 {
 		out += fmt.Sprintf(", %d need a human", p.NeedsHuman)
 	}
+	if p.Waiting > 0 {
+		out += fmt.Sprintf(", %d waiting", p.Waiting)
+	}
 	return out
 }
 

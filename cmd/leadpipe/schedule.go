@@ -364,6 +364,12 @@ func (d *daemon) runJob(ctx context.Context, j *schedJob) {
 		}
 		log.Error("run failed", "status", statusOf(sum), "error", err.Error())
 		d.alert(ctx, j, plan, sum, err)
+	case unsentRows(sum) != nil:
+		// The run ended, but rows are not sent: the same condition that
+		// makes `leadpipe run` exit 6 alerts here.
+		err := unsentRows(sum)
+		log.Warn("push finished with rows not sent", "status", sum.Status, "error", err.Error())
+		d.alert(ctx, j, plan, sum, err)
 	default:
 		log.Info("run finished", "status", sum.Status, "rows", sum.TotalRows(), "duration", sum.Duration.Round(time.Millisecond).String())
 	}
@@ -395,7 +401,7 @@ func (d *daemon) alert(ctx context.Context, j *schedJob, plan *pipelines.Plan, s
 // alertPayload is what an on_failure webhook receives. It carries counts and
 // the error message only: no configuration, no credentials, no row data.
 type alertPayload struct {
-	Event           string           `json:"event"` // "run_failed"
+	Event           string           `json:"event"` // "run_failed", or "rows_not_sent" for a push that finished with rows unsent
 	Text            string           `json:"text"`  // one line for chat webhooks
 	Pipeline        string           `json:"pipeline"`
 	File            string           `json:"file"`
@@ -417,7 +423,9 @@ type alertPush struct {
 	Submitted  int `json:"submitted"`
 	Rejected   int `json:"rejected"`
 	Failed     int `json:"failed"`
+	Unknown    int `json:"unknown_outcome"`
 	NeedsHuman int `json:"needs_human"`
+	Waiting    int `json:"waiting"`
 }
 
 type alertHTTP struct {
@@ -429,6 +437,9 @@ type alertHTTP struct {
 func newAlert(name, file string, sum *pipelines.Summary, cause error) alertPayload {
 	host, _ := os.Hostname()
 	p := alertPayload{Event: "run_failed", Pipeline: name, File: file, Status: state.RunFailed, Error: cause.Error(), Host: host}
+	if sum != nil && sum.Status == state.RunSucceeded && sum.Push != nil && sum.Push.Unsent() > 0 {
+		p.Event = "rows_not_sent" // the run finished; some of its rows did not
+	}
 	if sum != nil {
 		p.RunID, p.Kind, p.Rows = sum.RunID, sum.Kind, sum.Rows
 		if sum.Status != "" {
@@ -440,14 +451,18 @@ func newAlert(name, file string, sum *pipelines.Summary, cause error) alertPaylo
 		}
 		p.DurationSeconds = sum.Duration.Seconds()
 		if s := sum.Push; s != nil {
-			p.Push = &alertPush{Total: s.Total, Submitted: s.Submitted, Rejected: s.Rejected, Failed: s.Failed, NeedsHuman: s.NeedsHuman}
+			p.Push = &alertPush{Total: s.Total, Submitted: s.Submitted, Rejected: s.Rejected, Failed: s.Failed, Unknown: s.Unknown, NeedsHuman: s.NeedsHuman, Waiting: s.Waiting}
 		}
 		p.HTTP = alertHTTP{Requests: sum.HTTP.Requests, Retries: sum.HTTP.Retries, RateLimited: sum.HTTP.RateLimited}
 		if sum.RunID != "" {
 			p.Details = "leadpipe runs show " + sum.RunID
 		}
 	}
-	p.Text = fmt.Sprintf("leadpipe: pipeline %s %s on %s: %s", name, p.Status, host, p.Error)
+	what := p.Status
+	if p.Event == "rows_not_sent" {
+		what = "left rows unsent"
+	}
+	p.Text = fmt.Sprintf("leadpipe: pipeline %s %s on %s: %s", name, what, host, p.Error)
 	return p
 }
 

@@ -15,11 +15,17 @@ import (
 // printSummary writes the end-of-run summary a person reads.
 func printSummary(w io.Writer, s *pipelines.Summary) {
 	mark := "✓"
-	switch s.Status {
-	case "failed", "cancelled", "rolled_back":
-		mark = "✗"
-	}
 	status := s.Status
+	switch {
+	case s.Status == "failed", s.Status == "cancelled", s.Status == "rolled_back":
+		mark = "✗"
+	case s.Push != nil && s.Push.Unsent() > 0:
+		// The run went to its end, but not every row is sent: never a ✓.
+		mark = "!"
+		if !s.DryRun {
+			status = fmt.Sprintf("finished, %d of %d rows not sent", s.Push.Unsent(), s.Push.Total)
+		}
+	}
 	if s.DryRun {
 		status = "dry run (nothing written)"
 	}
@@ -52,8 +58,12 @@ func printSummary(w io.Writer, s *pipelines.Summary) {
 		printReconcileSummary(w, rc)
 	}
 	if p := s.Push; p != nil {
-		fmt.Fprintf(w, "  rows: %d  submitted: %d  skipped (already sent): %d  rejected: %d  failed: %d  needs a human: %d\n",
+		fmt.Fprintf(w, "  rows: %d  submitted: %d  skipped (already sent): %d  rejected: %d  failed: %d  needs a human: %d",
 			p.Total, p.Submitted, p.SkippedDuplicate, p.Rejected, p.Failed, p.NeedsHuman)
+		if p.Waiting > 0 {
+			fmt.Fprintf(w, "  waiting: %d", p.Waiting)
+		}
+		fmt.Fprintln(w)
 		if p.Receipts != "" {
 			fmt.Fprintf(w, "  receipts: %s\n", p.Receipts)
 		}
@@ -121,6 +131,17 @@ func printSummary(w io.Writer, s *pipelines.Summary) {
 	}
 	if s.Error != "" {
 		fmt.Fprintf(w, "  error: %s\n", s.Error)
+	}
+	// The last line says what remains and what to do about it.
+	if p := s.Push; p != nil && s.Error == "" {
+		switch {
+		case s.DryRun && p.Rejected > 0:
+			fmt.Fprintf(w, "→ a real run would send %d rows; %d would be rejected: fix them first\n", p.WouldSend, p.Rejected)
+		case s.DryRun:
+			fmt.Fprintf(w, "→ a real run would send %d rows\n", p.WouldSend)
+		default:
+			fmt.Fprintf(w, "→ %s\n", p.Remains(s.Pipeline))
+		}
 	}
 }
 

@@ -21,8 +21,9 @@ import (
 
 // ErrCashReleaseNotAllowed is returned by the cash_releases target when
 // allow/cash/release does not (yet) allow the release: nothing was sent,
-// and a later run tries the row again.
-var ErrCashReleaseNotAllowed = errors.New("cash release is not allowed (yet) for this loan")
+// and a later run tries the row again. It wraps connectors.ErrNotYet, so the
+// push ledger keeps the row as waiting, never as an unknown outcome.
+var ErrCashReleaseNotAllowed = fmt.Errorf("cash release is not allowed (yet) for this loan: %w", connectors.ErrNotYet)
 
 // MaxFileBytes bounds one uploaded file.
 const MaxFileBytes = 10 << 20

@@ -371,8 +371,8 @@ func TestCashReleaseTarget(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := tg.Send(ctx, rec(map[string]any{"loanRef": int64(approved[0])}), "c0")
-	if !errors.Is(err, iute.ErrCashReleaseNotAllowed) {
-		t.Errorf("not allowed: err = %v", err)
+	if !errors.Is(err, iute.ErrCashReleaseNotAllowed) || !errors.Is(err, connectors.ErrNotYet) {
+		t.Errorf("not allowed: err = %v (want a release that waits: connectors.ErrNotYet)", err)
 	}
 	l0, _ := e.srv.Loan(allowed[0])
 	_, err = tg.Send(ctx, rec(map[string]any{"loanRef": int64(allowed[0]), "client_pin": "X" + l0.Application.PIN}), "c1")

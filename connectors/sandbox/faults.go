@@ -78,8 +78,12 @@ func (f *Faults) DropAfterHandleNext(n int) {
 // Reset clears every injected fault.
 func (f *Faults) Reset() {
 	f.mu.Lock()
-	*f = Faults{}
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	// Every field but the mutex (overwriting a held mutex would unlock it
+	// twice).
+	f.latency, f.storm, f.stormRetry = 0, 0, 0
+	f.failNext, f.failStatus, f.failBody = 0, 0, ""
+	f.dropNext, f.malformedNext, f.dropAfterHandle = 0, 0, 0
 }
 
 type action int

@@ -18,6 +18,9 @@ const (
 	LedgerDone       = "done"
 	LedgerFailed     = "failed"      // the vendor said no; resent only if the row changes
 	LedgerNeedsHuman = "needs_human" // outcome unknown and the vendor has no lookup
+	// LedgerWaiting is a row the vendor does not accept yet: nothing was
+	// sent, and the next run sends it as if it were new.
+	LedgerWaiting = "waiting"
 )
 
 // LedgerEntry is the push ledger's record of one input row.
@@ -162,6 +165,12 @@ func (s *Store) MarkFailed(ctx context.Context, scope, key string, httpStatus in
 // MarkNeedsHuman records a row whose outcome cannot be known automatically.
 func (s *Store) MarkNeedsHuman(ctx context.Context, scope, key, reason string, extra map[string]string) error {
 	return s.mark(ctx, scope, key, LedgerNeedsHuman, "", 0, reason, extra)
+}
+
+// MarkWaiting records a row the vendor did not accept yet (nothing was
+// sent).
+func (s *Store) MarkWaiting(ctx context.Context, scope, key, reason string) error {
+	return s.mark(ctx, scope, key, LedgerWaiting, "", 0, reason, nil)
 }
 
 // Forget removes a row from the ledger (after a human checked it, the
