@@ -176,7 +176,9 @@ func (m *Metrics) RunFinished(pipeline string, sum *pipelines.Summary) {
 	if sum == nil || sum.RunID == "" {
 		return
 	}
-	status := sum.Status
+	// A failed run whose files are left is a failed run; the label set
+	// stays the same.
+	status := state.Settled(sum.Status)
 	if status == "" {
 		status = state.RunFailed
 	}

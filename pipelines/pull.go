@@ -51,7 +51,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		return nil, fmt.Errorf("open sink: %w", err)
 	}
 	if !opts.DryRun {
-		recovered, err := recoverRuns(ctx, plan, store, sto, Options{Logger: log})
+		recovered, err := recoverRuns(ctx, plan, store, sto, log)
 		sum.Recovered = recovered
 		if err != nil {
 			return nil, err
@@ -223,87 +223,6 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	log.Info("run committed", "rows", sum.TotalRows(), "files", len(files), "duration", sum.Duration.Round(time.Millisecond))
 	return sum, nil
-}
-
-// rollbackFailed removes a failed run's files and records the failure. The
-// cursor is untouched, so the next run reads the same data again.
-func rollbackFailed(plan *Plan, store *state.Store, sto storage.Storage, sum *Summary, cause error, log interface {
-	Error(string, ...any)
-}) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	status := state.RunFailed
-	if errors.Is(cause, context.Canceled) {
-		status = state.RunCancelled
-	}
-	if err := removeRunFiles(ctx, store, sto, sum.RunID); err != nil {
-		log.Error("could not remove the files of the failed run; the next run will retry", "error", err)
-	}
-	sum.Files = nil
-	finishFailed(store, sum, status, cause)
-	return cause
-}
-
-func removeRunFiles(ctx context.Context, store *state.Store, sto storage.Storage, runID string) error {
-	files, err := store.Files(ctx, runID)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, f := range files {
-		if err := sto.Delete(ctx, f.Staged); err != nil {
-			errs = append(errs, err)
-		}
-		if err := sto.Delete(ctx, f.Final); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// recoverRuns finishes or rolls back the runs of this pipeline that a dead
-// process left unfinished. A run whose manifest was written is finished (its
-// cursors committed); any other is rolled back (its files deleted).
-func recoverRuns(ctx context.Context, plan *Plan, store *state.Store, current storage.Storage, opts Options) ([]string, error) {
-	runs, err := store.UnfinishedRuns(ctx, plan.Name())
-	if err != nil {
-		return nil, err
-	}
-	log := opts.log() // the caller's run logger: pipeline and run_id
-	var notes []string
-	for _, r := range runs {
-		sto := current
-		if r.Sink != "" && r.Sink != plan.SinkLocation {
-			sto, err = storage.Open(ctx, r.Sink, StorageOptions(plan.Pipeline.Sink.Storage))
-			if err != nil {
-				return notes, fmt.Errorf("recover run %s: open its sink %s: %w", r.ID, r.Sink, err)
-			}
-		}
-		if r.Status == state.RunCommitting {
-			if _, err := sinks.ReadManifest(ctx, sto, r.ID); err == nil {
-				if err := store.CommitRun(ctx, r.ID, plan.Name(), r.Cursors, nil); err != nil {
-					return notes, fmt.Errorf("recover run %s: %w", r.ID, err)
-				}
-				msg := fmt.Sprintf("finished the commit of run %s, which stopped after writing its manifest", r.ID)
-				log.Warn(msg)
-				notes = append(notes, msg)
-				continue
-			} else if !errors.Is(err, storage.ErrNotExist) {
-				return notes, fmt.Errorf("recover run %s: read its manifest: %w", r.ID, err)
-			}
-		}
-		if err := removeRunFiles(ctx, store, sto, r.ID); err != nil {
-			return notes, fmt.Errorf("recover run %s: remove its files: %w", r.ID, err)
-		}
-		if err := store.FinishRun(ctx, r.ID, state.RunRolledBack, "the process stopped during the run; its files were removed by "+
-			"the next run", nil); err != nil {
-			return notes, err
-		}
-		msg := fmt.Sprintf("rolled back run %s, which stopped before committing; its data will be read again", r.ID)
-		log.Warn(msg)
-		notes = append(notes, msg)
-	}
-	return notes, nil
 }
 
 // journal connects the lake's file journal to the run journal.

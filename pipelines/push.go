@@ -176,6 +176,11 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	sum.Push = r.sum
 
 	if !opts.DryRun {
+		recovered, err := recoverPushes(ctx, plan, store, log)
+		sum.Recovered = recovered
+		if err != nil {
+			return nil, err
+		}
 		if err := store.BeginRun(ctx, state.Run{ID: sum.RunID, Pipeline: plan.Name(), Kind: "push", StartedAt: started, Sink: r.scope}); err != nil {
 			return nil, err
 		}

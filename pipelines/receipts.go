@@ -35,8 +35,8 @@ func (r *pushRun) openOutputs(ctx context.Context) (*outputs, error) {
 	if o.dry {
 		return o, nil
 	}
-	name := r.plan.Name() + "-" + r.runID
-	st, err := storage.Open(ctx, r.pp.Receipts, StorageOptions(r.plan.Pipeline.Push.Storage))
+	name := outputName(r.plan, r.runID)
+	st, err := storage.Open(ctx, r.pp.Receipts, pushOutputStorage(r.plan))
 	if err != nil {
 		return nil, fmt.Errorf("open receipts location: %w", err)
 	}
@@ -60,8 +60,20 @@ func (r *pushRun) openOutputs(ctx context.Context) (*outputs, error) {
 		}
 	}
 	o.rejectsLoc, o.rejectsName = r.pp.Rejects, name+".csv"
-	o.ctxStorage = StorageOptions(r.plan.Pipeline.Push.Storage)
+	o.ctxStorage = pushOutputStorage(r.plan)
 	return o, nil
+}
+
+// outputName is the name of a push run's receipts and rejects files,
+// without the extension.
+func outputName(plan *Plan, runID string) string { return plan.Name() + "-" + runID }
+
+// pushOutputStorage are the storage options of receipts and rejects: they
+// hold what the partner sent, so local files are private (0600).
+func pushOutputStorage(plan *Plan) storage.Options {
+	o := StorageOptions(plan.Pipeline.Push.Storage)
+	o.Private = true
+	return o
 }
 
 func openTableFile(ctx context.Context, st storage.Storage, key string, f sinks.Format, t *schema.Table) (*tableFile, error) {

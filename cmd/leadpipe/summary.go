@@ -17,7 +17,8 @@ func printSummary(w io.Writer, s *pipelines.Summary) {
 	mark := "✓"
 	status := s.Status
 	switch {
-	case s.Status == "failed", s.Status == "cancelled", s.Status == "rolled_back":
+	case s.Status == "failed", s.Status == "cancelled", s.Status == "rolled_back",
+		s.Status == "failed_files_left", s.Status == "cancelled_files_left":
 		mark = "✗"
 	case s.Push != nil && s.Push.Unsent() > 0:
 		// The run went to its end, but not every row is sent: never a ✓.

@@ -12,7 +12,10 @@ import (
 
 // Run statuses. A run moves running → committing → committed, or ends
 // failed (its files removed) or rolled_back (removed by a later run's
-// recovery after a crash).
+// recovery after a crash). A failed or cancelled run whose files could not
+// all be removed (the storage was down) is failed_files_left or
+// cancelled_files_left until the next run of its pipeline removes them; so
+// the status always says whether a run's files are gone.
 const (
 	RunRunning    = "running"
 	RunCommitting = "committing" // data files published, manifest being written
@@ -21,7 +24,29 @@ const (
 	RunRolledBack = "rolled_back"
 	RunSucceeded  = "succeeded" // push runs, which have no files to commit
 	RunCancelled  = "cancelled"
+
+	RunFailedFilesLeft    = RunFailed + filesLeft
+	RunCancelledFilesLeft = RunCancelled + filesLeft
 )
+
+const filesLeft = "_files_left"
+
+// FilesLeft is the status of a run that ended with status but whose files
+// are not all removed yet.
+func FilesLeft(status string) string {
+	if strings.HasSuffix(status, filesLeft) {
+		return status
+	}
+	return status + filesLeft
+}
+
+// Settled is a status without its "files left" mark: what the run's status
+// becomes once its files are removed (failed_files_left → failed).
+func Settled(status string) string { return strings.TrimSuffix(status, filesLeft) }
+
+// endedStatuses are the statuses of runs that ended without committing.
+// Their files are removed, or to be removed.
+var endedStatuses = []string{RunFailed, RunCancelled, RunRolledBack, RunFailedFilesLeft, RunCancelledFilesLeft}
 
 // Run is one entry of the run journal.
 type Run struct {
@@ -92,6 +117,34 @@ func (s *Store) FileWritten(ctx context.Context, runID, staged string, rows, byt
 func (s *Store) FilePublished(ctx context.Context, runID, staged string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE run_files SET state = 'published' WHERE run_id = ? AND staged = ?`, runID, staged)
 	return err
+}
+
+// FilesRemoved records that every data file of a run (both of its names)
+// and its manifest are gone from storage.
+func (s *Store) FilesRemoved(ctx context.Context, runID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE run_files SET state = 'removed' WHERE run_id = ?`, runID)
+	if err != nil {
+		return fmt.Errorf("journal the removal of run %s's files: %w", runID, err)
+	}
+	return nil
+}
+
+// SettleRun gives a run whose files were left behind its settled status
+// (Settled) now that they are removed, and adds note to its error.
+func (s *Store) SettleRun(ctx context.Context, runID, note string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		var errMsg sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT status, error FROM runs WHERE run_id = ?`, runID).Scan(&status, &errMsg); err != nil {
+			return fmt.Errorf("settle run %s: %w", runID, err)
+		}
+		msg := note
+		if errMsg.String != "" {
+			msg = errMsg.String + "; " + note
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, error = ? WHERE run_id = ?`, Settled(status), msg, runID)
+		return err
+	})
 }
 
 // Files lists a run's data files.
@@ -193,6 +246,22 @@ func (s *Store) UnfinishedRuns(ctx context.Context, pipeline string) ([]Run, err
 		pipeline, RunRunning, RunCommitting)
 }
 
+// RunsToRecover lists what the next run of a pipeline must finish or clean
+// before it writes anything, oldest first: the runs whose process died
+// (running, committing), and the runs that ended without committing but
+// still have data files not known to be removed (a failed run whose
+// clean-up met a storage outage; a failure recorded by an older leadpipe,
+// which did not journal removals).
+func (s *Store) RunsToRecover(ctx context.Context, pipeline string) ([]Run, error) {
+	ended := strings.TrimSuffix(strings.Repeat("?, ", len(endedStatuses)), ", ")
+	args := []any{pipeline, RunRunning, RunCommitting}
+	for _, st := range endedStatuses {
+		args = append(args, st)
+	}
+	return s.queryRuns(ctx, `SELECT `+runCols+` FROM runs r WHERE pipeline = ? AND (status IN (?, ?) OR (status IN (`+ended+`)
+		AND EXISTS (SELECT 1 FROM run_files f WHERE f.run_id = r.run_id AND f.state <> 'removed'))) ORDER BY started_at`, args...)
+}
+
 // RunFilter selects runs for `leadpipe runs`.
 type RunFilter struct {
 	Pipeline string
@@ -209,7 +278,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]Run, error) {
 		args = append(args, f.Pipeline)
 	}
 	if f.Failed {
-		where = append(where, "status IN ('failed', 'rolled_back', 'cancelled')")
+		where = append(where, "status IN ('failed', 'rolled_back', 'cancelled', 'failed_files_left', 'cancelled_files_left')")
 	}
 	q := `SELECT ` + runCols + ` FROM runs`
 	if len(where) > 0 {

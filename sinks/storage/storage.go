@@ -73,6 +73,31 @@ type Options struct {
 	Endpoint     string
 	UsePathStyle *bool
 	Profile      string
+	// Private makes the objects readable by their owner only, where the
+	// backend has owners (local files 0600 in directories it creates 0700):
+	// receipts and rejects hold what a partner sent.
+	Private bool
+}
+
+// TempRemover is implemented by backends whose writers keep a temporary
+// object beside its key until Close (the local file system). A writer whose
+// process died leaves it behind; the run that recovers the dead one removes
+// it by the keys the dead run journaled.
+type TempRemover interface {
+	// RemoveTemps removes the temporary files of writers of these keys and
+	// returns how many it removed. Only call it for keys no live writer
+	// writes.
+	RemoveTemps(ctx context.Context, keys []string) (int, error)
+}
+
+// RemoveTemps removes the temporary files of writers of keys that died, on
+// backends that have any (see TempRemover).
+func RemoveTemps(ctx context.Context, st Storage, keys ...string) (int, error) {
+	tr, ok := st.(TempRemover)
+	if !ok || len(keys) == 0 {
+		return 0, nil
+	}
+	return tr.RemoveTemps(ctx, keys)
 }
 
 var (

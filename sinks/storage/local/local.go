@@ -29,8 +29,13 @@ import (
 )
 
 func init() {
-	storage.Register("file", func(ctx context.Context, location string, _ storage.Options) (storage.Storage, error) {
-		return Open(location)
+	storage.Register("file", func(ctx context.Context, location string, opts storage.Options) (storage.Storage, error) {
+		fs, err := Open(location)
+		if err != nil {
+			return nil, err
+		}
+		fs.private = opts.Private
+		return fs, nil
 	})
 }
 
@@ -42,7 +47,8 @@ const (
 
 // FS is a Storage rooted at a local directory.
 type FS struct {
-	root string // absolute, cleaned, OS separators
+	root    string // absolute, cleaned, OS separators
+	private bool   // objects 0600, new directories 0700 (storage.Options.Private)
 }
 
 var _ storage.Storage = (*FS)(nil)
@@ -148,15 +154,20 @@ func (s *FS) Create(ctx context.Context, key string) (storage.Writer, error) {
 		return nil, fmt.Errorf("create: %w", err)
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dirMode, fileMode := os.FileMode(0o755), os.FileMode(0o644)
+	if s.private {
+		dirMode, fileMode = 0o700, 0o600
+	}
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("create %s: %w", p, err)
 	}
 	f, err := os.CreateTemp(dir, tmpPrefix+filepath.Base(p)+".*"+tmpSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", p, err)
 	}
-	// CreateTemp makes the file 0600; objects are ordinary files.
-	if err := f.Chmod(0o644); err != nil {
+	// CreateTemp makes the file 0600; objects are ordinary files unless the
+	// storage is private.
+	if err := f.Chmod(fileMode); err != nil {
 		f.Close()
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("create %s: %w", p, err)
@@ -397,6 +408,60 @@ func (s *FS) Rename(ctx context.Context, from, to string) error {
 		}
 	}
 	return nil
+}
+
+// RemoveTemps removes the temporary files (".<name>.<random>.tmp") that
+// writers of keys left when their process died. It reads each directory
+// once, however many keys it holds.
+func (s *FS) RemoveTemps(ctx context.Context, keys []string) (int, error) {
+	byDir := map[string]map[string]bool{} // directory → base names
+	for _, key := range keys {
+		p, err := s.path(key)
+		if err != nil {
+			return 0, fmt.Errorf("remove temporary files: %w", err)
+		}
+		dir := filepath.Dir(p)
+		if byDir[dir] == nil {
+			byDir[dir] = map[string]bool{}
+		}
+		byDir[dir][filepath.Base(p)] = true
+	}
+	removed := 0
+	var errs []error
+	for dir, bases := range byDir {
+		if err := ctx.Err(); err != nil {
+			return removed, err
+		}
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("remove temporary files in %s: %w", dir, err))
+			continue
+		}
+		for _, e := range entries {
+			if !isTemp(e.Name()) || e.IsDir() || !bases[tempOwner(e.Name())] {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, fmt.Errorf("remove %s: %w", filepath.Join(dir, e.Name()), err))
+				continue
+			}
+			removed++
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
+// tempOwner is the base name a temporary file was written for:
+// ".<name>.<random>.tmp" → "<name>".
+func tempOwner(tmp string) string {
+	name := strings.TrimSuffix(strings.TrimPrefix(tmp, tmpPrefix), tmpSuffix)
+	if i := strings.LastIndex(name, "."); i > 0 {
+		return name[:i]
+	}
+	return ""
 }
 
 // URL is file:// and the absolute path of key ("" for the root).

@@ -170,3 +170,67 @@ func TestFilePermissionsAndContent(t *testing.T) {
 		t.Fatalf("directory holds %q, want only c.csv (no temporary file left)", names)
 	}
 }
+
+// The temporary files of writers that died are removed by their keys, and
+// only theirs: another key's temporary file, in the same directory, stays.
+func TestRemoveTempsOfDeadWriters(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := local.Open(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead1, _ := s.Create(ctx, "leads/dt=1/_part-a-0001.parquet.inprogress")
+	dead2, _ := s.Create(ctx, "_runs/a.json")
+	live, err := s.Create(ctx, "leads/dt=1/_part-b-0001.parquet.inprogress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = dead1, dead2 // never closed: their process "died"
+	n, err := storage.RemoveTemps(ctx, s, "leads/dt=1/_part-a-0001.parquet.inprogress", "_runs/a.json", "leads/dt=2/none.parquet")
+	if err != nil || n != 2 {
+		t.Fatalf("removed %d, %v; want 2", n, err)
+	}
+	var left []string
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			left = append(left, filepath.Base(p))
+		}
+		return nil
+	})
+	if len(left) != 1 || !strings.HasPrefix(left[0], "._part-b-0001.parquet.inprogress.") {
+		t.Fatalf("left %v, want only the live writer's temporary file", left)
+	}
+	live.Write([]byte("x"))
+	if err := live.Close(); err != nil {
+		t.Fatalf("the live writer lost its file: %v", err)
+	}
+}
+
+// A private storage (receipts, rejects) makes files 0600 in directories it
+// creates 0700, whatever the umask.
+func TestPrivateStorage(t *testing.T) {
+	ctx := context.Background()
+	root := filepath.Join(t.TempDir(), "out")
+	s, err := storage.Open(ctx, root, storage.Options{Private: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Create(ctx, "receipts/r.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("row\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]os.FileMode{filepath.Join(root, "receipts"): 0o700, filepath.Join(root, "receipts", "r.csv"): 0o600} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s is %04o, want %04o", p, fi.Mode().Perm(), want)
+		}
+	}
+}

@@ -5,6 +5,7 @@
 //	srv := s3test.Start(t)        // stopped when the test ends
 //	bucket := srv.NewBucket(t)    // a fresh, empty bucket
 //	srv.SetEnv(t)                 // AWS_* variables that point the SDK's chain at it
+//	srv.Stop(); srv.Restart(t)    // an outage, and the end of it
 //
 // The binary is found on PATH or in $(go env GOPATH)/bin. Without it the
 // test is skipped with a loud message, except under CI (LEADPIPE_CI=1),
@@ -52,9 +53,12 @@ type Server struct {
 	AccessKey, SecretKey string
 	Dir                  string
 
-	bin string
-	out *lockedBuffer
-	n   atomic.Int64
+	bin    string
+	out    *lockedBuffer
+	n      atomic.Int64
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan error
 }
 
 // Binary returns the path of versitygw, or "" when it is not installed.
@@ -89,9 +93,7 @@ func Start(t testing.TB) *Server {
 		t.Skip(msg)
 	}
 	s := &Server{bin: bin, Dir: t.TempDir(), AccessKey: "LPTEST" + randHex(7), SecretKey: randHex(20), out: &lockedBuffer{}}
-	data := filepath.Join(s.Dir, "data")
-	iam := filepath.Join(s.Dir, "iam")
-	for _, d := range []string{data, iam} {
+	for _, d := range []string{s.dataDir(), s.iamDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -102,33 +104,77 @@ func Start(t testing.TB) *Server {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(bin, "--port", addr, "--quiet", "--iam-dir", iam, "posix", data)
-		cmd.Env = append(cleanEnv(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
-		cmd.Stdout, cmd.Stderr = s.out, s.out
-		cmd.SysProcAttr = sysProcAttr()
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start versitygw: %v", err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		s.Endpoint = "http://" + addr
-		if lastErr = waitReady(s.Endpoint, exited); lastErr == nil {
-			t.Cleanup(func() {
-				_ = cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					_ = cmd.Process.Kill()
-					<-exited
-				}
-			})
+		if lastErr = s.start(addr); lastErr == nil {
+			t.Cleanup(s.stop)
 			return s
 		}
-		_ = cmd.Process.Kill()
-		<-exited
 	}
 	t.Fatalf("versitygw did not start: %v\n%s", lastErr, s.out.String())
 	return nil
+}
+
+func (s *Server) dataDir() string { return filepath.Join(s.Dir, "data") }
+func (s *Server) iamDir() string  { return filepath.Join(s.Dir, "iam") }
+
+// start runs versitygw on addr and waits until it answers.
+func (s *Server) start(addr string) error {
+	cmd := exec.Command(s.bin, "--port", addr, "--quiet", "--iam-dir", s.iamDir(), "posix", s.dataDir())
+	cmd.Env = append(cleanEnv(), "ROOT_ACCESS_KEY="+s.AccessKey, "ROOT_SECRET_KEY="+s.SecretKey)
+	cmd.Stdout, cmd.Stderr = s.out, s.out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start versitygw: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	s.Endpoint = "http://" + addr
+	if err := waitReady(s.Endpoint, exited); err != nil {
+		_ = cmd.Process.Kill()
+		<-exited
+		return err
+	}
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
+	return nil
+}
+
+// stop ends the server (SIGTERM, then SIGKILL after 5 s); a stopped server
+// is left alone.
+func (s *Server) stop() {
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.cmd, s.exited = nil, nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// Stop takes the server down, as an outage would: from now on its port
+// refuses connections. The objects stay on disk for Restart.
+func (s *Server) Stop() { s.stop() }
+
+// Restart brings a stopped server back on the same endpoint with the same
+// objects and accounts.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	addr := strings.TrimPrefix(s.Endpoint, "http://")
+	var err error
+	for range 50 { // the old process's port may take a moment to free
+		if err = s.start(addr); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("versitygw did not restart on %s: %v\n%s", addr, err, s.out.String())
 }
 
 // cleanEnv is the environment without settings that would change the
