@@ -26,10 +26,13 @@ func (k Kind) String() string {
 
 // Column describes one canonical column.
 type Column struct {
-	Name  string
-	Kind  Kind
-	Dict  bool // low cardinality: dictionary-encode in Parquet
-	Index int
+	Name string
+	// Canonical is the canonical column this one holds: Name itself, except
+	// in a projection that renamed it.
+	Canonical string
+	Kind      Kind
+	Dict      bool // low cardinality: dictionary-encode in Parquet
+	Index     int
 	// offset is where the field lives inside the row struct. Accessors use it
 	// so that writers and transforms handle every table with one loop instead
 	// of a hand-written accessor per column.
@@ -121,7 +124,7 @@ func NewTable[T any](name, key string) *Table {
 			}
 			t.byName[colName] = len(t.Columns)
 			t.Columns = append(t.Columns, Column{
-				Name: colName, Kind: kind, Dict: opts == "dict", Index: len(t.Columns), offset: base + f.Offset,
+				Name: colName, Canonical: colName, Kind: kind, Dict: opts == "dict", Index: len(t.Columns), offset: base + f.Offset,
 			})
 		}
 	}

@@ -27,6 +27,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
@@ -119,13 +120,38 @@ func (f *Format) Ext() string { return ".parquet" }
 // NewWriter starts a Parquet file of table t on w. Close writes the footer;
 // it does not close w.
 func (f *Format) NewWriter(w io.Writer, t *schema.Table) (sinks.TableWriter, error) {
-	return newWriter(w, t, f.writerProperties(t), f.opts.RowGroupRows)
+	return newWriter(w, t, f.writerProperties(t), f.opts.RowGroupRows, nil)
+}
+
+// MetadataWriter is a TableWriter that also returns the footer it wrote.
+type MetadataWriter interface {
+	sinks.TableWriter
+	// FileMetadata is the finished file's footer (row groups, column
+	// statistics); it fails before Close.
+	FileMetadata() (*metadata.FileMetaData, error)
+}
+
+// NewWriterWithIDs starts a file whose columns carry Parquet field ids:
+// fieldIDs[i] is the id of t's column i. Table formats such as Iceberg
+// resolve columns by these ids rather than by name, and need the footer
+// to register the file (row count, sizes, column bounds).
+func (f *Format) NewWriterWithIDs(w io.Writer, t *schema.Table, fieldIDs []int) (MetadataWriter, error) {
+	if len(fieldIDs) != len(t.Columns) {
+		return nil, fmt.Errorf("parquet: %d field ids for the %d columns of %s", len(fieldIDs), len(t.Columns), t.Name)
+	}
+	return newWriter(w, t, f.writerProperties(t), f.opts.RowGroupRows, fieldIDs)
 }
 
 // noStats are the free-text columns that get no min/max statistics: no
 // query prunes row groups on a JSON blob or a note, and comparing every long
 // value costs time.
 var noStats = map[string]bool{"attributes": true, "detail": true}
+
+// WriterProperties are the Parquet writer settings for table t's files,
+// for a writer that rewrites such a file from Arrow records.
+func (f *Format) WriterProperties(t *schema.Table) *parquet.WriterProperties {
+	return f.writerProperties(t)
+}
 
 // writerProperties are the Parquet writer settings for table t.
 func (f *Format) writerProperties(t *schema.Table) *parquet.WriterProperties {

@@ -1,6 +1,8 @@
 package parquet
 
 import (
+	"strconv"
+
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/leadpipe/leadpipe/schema"
@@ -57,10 +59,18 @@ func ArrowType(k schema.Kind) arrow.DataType {
 //	timestamp → timestamp[us, tz=UTC]
 //	date      → date32
 //	int       → int64
-func ArrowSchema(t *schema.Table) *arrow.Schema {
+func ArrowSchema(t *schema.Table) *arrow.Schema { return arrowSchema(t, nil) }
+
+// arrowSchema is ArrowSchema with a Parquet field id on every field when
+// fieldIDs is given (pqarrow writes the PARQUET:field_id metadata into the
+// file's schema).
+func arrowSchema(t *schema.Table, fieldIDs []int) *arrow.Schema {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
 		fields[i] = arrow.Field{Name: c.Name, Type: ArrowType(c.Kind), Nullable: true}
+		if fieldIDs != nil {
+			fields[i].Metadata = arrow.NewMetadata([]string{"PARQUET:field_id"}, []string{strconv.Itoa(fieldIDs[i])})
+		}
 	}
 	md := arrow.NewMetadata(
 		[]string{MetaTable, MetaSchemaVersion},

@@ -99,8 +99,8 @@ func (c *chunk) reset() {
 	c.n = 0
 }
 
-func newWriter(w io.Writer, t *schema.Table, props *parquet.WriterProperties, rowGroupRows int) (*writer, error) {
-	sch := ArrowSchema(t)
+func newWriter(w io.Writer, t *schema.Table, props *parquet.WriterProperties, rowGroupRows int, fieldIDs []int) (*writer, error) {
+	sch := arrowSchema(t, fieldIDs)
 	arrowProps := pqarrow.DefaultWriterProps()
 	pqSchema, err := pqarrow.ToParquet(sch, props, arrowProps)
 	if err != nil {
@@ -403,4 +403,12 @@ func (w *writer) Close() error {
 	}
 	w.cur, w.spare = nil, nil
 	return nil
+}
+
+// FileMetadata is the footer the writer wrote; valid after Close.
+func (w *writer) FileMetadata() (*metadata.FileMetaData, error) {
+	if !w.closed || w.err != nil {
+		return nil, errors.New("parquet: file metadata of an unfinished file")
+	}
+	return w.fw.FileMetadata()
 }

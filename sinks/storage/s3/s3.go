@@ -152,9 +152,64 @@ func Open(ctx context.Context, location string, opts storage.Options) (*Bucket, 
 
 func newBucket(ctx context.Context, bucket, prefix string, opts storage.Options) (*Bucket, error) {
 	where := "s3://" + bucket + "/" + prefix
+	sc, err := loadConfig(ctx, where, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg := sc.Config
+	b := &Bucket{bucket: bucket, prefix: prefix, region: cfg.Region, profile: opts.Profile, endpoint: sc.Endpoint, pathStyle: sc.PathStyle}
+	b.client = awss3.NewFromConfig(cfg, sc.ClientOptions)
+
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, b.noCredentials(where, err)
+	}
+	b.redact = nonEmpty(creds.SecretAccessKey, creds.SessionToken)
+
+	b.tm = transfermanager.New(b.client, func(o *transfermanager.Options) {
+		o.PartSizeBytes = PartSize
+		o.MultipartUploadThreshold = PartSize
+		o.Concurrency = Concurrency
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		// Abort a failed multipart upload even when the run's context is
+		// what failed.
+		o.FailTimeout = 30 * time.Second
+	})
+	return b, nil
+}
+
+// Config is the AWS configuration an s3:// location is reached with,
+// resolved from storage.Options and the standard AWS sources exactly as the
+// storage backend resolves it. Other S3 clients (the Iceberg sink's file IO)
+// use it so that one pipeline setting means the same thing everywhere.
+type Config struct {
+	Config aws.Config
+	// Endpoint is the custom endpoint ("" for AWS).
+	Endpoint  string
+	PathStyle bool
+}
+
+// ClientOptions applies the endpoint and addressing style to an S3 client.
+func (c Config) ClientOptions(o *awss3.Options) {
+	if c.Endpoint != "" {
+		o.BaseEndpoint = aws.String(c.Endpoint)
+	}
+	o.UsePathStyle = c.PathStyle
+}
+
+// LoadConfig resolves the AWS configuration for an s3:// location.
+func LoadConfig(ctx context.Context, location string, opts storage.Options) (Config, error) {
+	bucket, prefix, err := ParseLocation(location)
+	if err != nil {
+		return Config{}, err
+	}
+	return loadConfig(ctx, "s3://"+bucket+"/"+prefix, opts)
+}
+
+func loadConfig(ctx context.Context, where string, opts storage.Options) (Config, error) {
 	if opts.Endpoint != "" {
 		if err := checkEndpoint(opts.Endpoint); err != nil {
-			return nil, fmt.Errorf("open %s: storage.endpoint %w", where, err)
+			return Config{}, fmt.Errorf("open %s: storage.endpoint %w", where, err)
 		}
 	}
 	httpClient := awshttp.NewBuildableClient().WithDialerOptions(func(d *net.Dialer) {
@@ -177,13 +232,12 @@ func newBucket(ctx context.Context, bucket, prefix string, opts storage.Options)
 		if opts.Profile != "" {
 			hint = fmt.Sprintf("check that the profile %q (storage.profile) exists in ~/.aws/config or ~/.aws/credentials", opts.Profile)
 		}
-		return nil, fmt.Errorf("open %s: load the AWS configuration: %w; %s", where, err, hint)
+		return Config{}, fmt.Errorf("open %s: load the AWS configuration: %w; %s", where, err, hint)
 	}
 	if cfg.Region == "" {
 		cfg.Region = defaultRegion
 	}
-	b := &Bucket{bucket: bucket, prefix: prefix, region: cfg.Region, profile: opts.Profile}
-
+	out := Config{Config: cfg}
 	// The endpoint decides path-style addressing, so resolve it the way the
 	// SDK does (YAML, then AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL and the
 	// profile) before building the client for good.
@@ -193,38 +247,18 @@ func newBucket(ctx context.Context, bucket, prefix string, opts storage.Options)
 		}
 	}).Options()
 	if base.BaseEndpoint != nil {
-		b.endpoint = *base.BaseEndpoint
+		out.Endpoint = *base.BaseEndpoint
 		if opts.Endpoint == "" {
-			if err := checkEndpoint(b.endpoint); err != nil {
-				return nil, fmt.Errorf("open %s: the endpoint from AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile %w", where, err)
+			if err := checkEndpoint(out.Endpoint); err != nil {
+				return Config{}, fmt.Errorf("open %s: the endpoint from AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile %w", where, err)
 			}
 		}
 	}
-	b.pathStyle = localEndpoint(b.endpoint)
+	out.PathStyle = localEndpoint(out.Endpoint)
 	if opts.UsePathStyle != nil {
-		b.pathStyle = *opts.UsePathStyle
+		out.PathStyle = *opts.UsePathStyle
 	}
-	b.client = awss3.NewFromConfig(cfg, func(o *awss3.Options) {
-		o.BaseEndpoint = base.BaseEndpoint
-		o.UsePathStyle = b.pathStyle
-	})
-
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return nil, b.noCredentials(where, err)
-	}
-	b.redact = nonEmpty(creds.SecretAccessKey, creds.SessionToken)
-
-	b.tm = transfermanager.New(b.client, func(o *transfermanager.Options) {
-		o.PartSizeBytes = PartSize
-		o.MultipartUploadThreshold = PartSize
-		o.Concurrency = Concurrency
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		// Abort a failed multipart upload even when the run's context is
-		// what failed.
-		o.FailTimeout = 30 * time.Second
-	})
-	return b, nil
+	return out, nil
 }
 
 func nonEmpty(ss ...string) []string {
