@@ -35,6 +35,15 @@ type Target interface {
 	Lookup(ctx context.Context, rec Record, key string, since time.Time) (Receipt, bool, error)
 }
 
+// Keeper is implemented by targets whose rows carry values the push ledger
+// keeps from the first attempt, before the vendor answers (an Iute
+// repayment's loan, date and amount). A row whose outcome turns out unknown
+// can then still be checked against the vendor's balances, by a person and
+// by the reconciliation report.
+type Keeper interface {
+	Keep(rec Record) map[string]string
+}
+
 // Updater is implemented by targets that can update a record sent before
 // (a pipeline's on_change: update).
 type Updater interface {

@@ -2,11 +2,8 @@ package reconcile
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/leadpipe/leadpipe/pipelines/receipts"
 	"github.com/leadpipe/leadpipe/pipelines/schedule"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
@@ -388,25 +386,25 @@ func (b *builder) validationRejects(ctx context.Context, get func(p, v, t string
 			continue
 		}
 		vendor, target := parseScope(run.Sink)
-		recs, err := readReceipts(ctx, sum.Push.Receipts, b.o.LakeStorage)
+		recs, err := receipts.Read(ctx, sum.Push.Receipts, b.o.LakeStorage)
 		if err != nil {
 			b.r.Notes = append(b.r.Notes, fmt.Sprintf("receipts of run %s (%s) could not be read, so its rejected rows are not counted: %v", run.ID, run.Pipeline, err))
 			continue
 		}
 		for _, rc := range recs {
-			if rc.outcome != "rejected" {
+			if rc.Outcome != "rejected" {
 				continue
 			}
-			key := rc.key
+			key := rc.Key
 			if key == "" {
-				key = "row " + strconv.Itoa(rc.row)
+				key = "row " + strconv.Itoa(rc.Row)
 			}
 			if inLedger[vendor+"/"+target+"\x00"+key] {
 				continue
 			}
 			latest[run.Pipeline+"\x00"+key] = rej{at: run.StartedAt, Rejection: Rejection{
 				Date: run.StartedAt.In(b.o.Location).Format("2006-01-02"), Vendor: vendor, Target: target,
-				Pipeline: run.Pipeline, Row: rc.row, Key: rc.key, Stage: "validation", Reason: rc.err}}
+				Pipeline: run.Pipeline, Row: rc.Row, Key: rc.Key, Stage: "validation", Reason: rc.Error}}
 		}
 	}
 	for _, rj := range latest {
@@ -416,55 +414,6 @@ func (b *builder) validationRejects(ctx context.Context, get func(p, v, t string
 			}
 		}
 		b.r.Rejections = append(b.r.Rejections, rj.Rejection)
-	}
-}
-
-type receipt struct {
-	row          int
-	key, outcome string
-	err          string
-}
-
-// readReceipts reads a push run's receipts CSV (row, key, outcome,
-// vendor_id, http_status, error) from its URL.
-func readReceipts(ctx context.Context, url string, opts storage.Options) ([]receipt, error) {
-	dir, key := storage.Split(url)
-	st, err := storage.Open(ctx, dir, opts)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := st.Open(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	cr := csv.NewReader(rc)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, err
-	}
-	at := map[string]int{}
-	for i, h := range header {
-		at[h] = i
-	}
-	get := func(rec []string, name string) string {
-		if i, ok := at[name]; ok && i < len(rec) {
-			return rec[i]
-		}
-		return ""
-	}
-	var out []receipt
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		n, _ := strconv.Atoi(get(rec, "row"))
-		out = append(out, receipt{row: n, key: get(rec, "key"), outcome: get(rec, "outcome"), err: get(rec, "error")})
 	}
 }
 

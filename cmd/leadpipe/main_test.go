@@ -198,16 +198,43 @@ func TestLedgerShowsAndForgetsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, k := range []string{"APP-1", "APP-2"} {
+	for _, k := range []string{"APP-1", "APP-2", "APP-3"} {
 		store.MarkPending(ctx, state.LedgerEntry{Scope: "iute/loans@x", Key: k, ContentHash: "h", Pipeline: "apps", RunID: "r1", Row: 1})
 	}
+	const note = "the connection failed after sending (Post \"https://iute.example/api/loan/application\": read tcp: connection reset by peer) " +
+		"and the vendor offers no lookup; check at the vendor: client 2001234567890 Ion Rusu, 6000 MDL over 6 months"
 	store.MarkNeedsHuman(ctx, "iute/loans@x", "APP-1", "the connection dropped after sending", nil)
+	store.MarkNeedsHuman(ctx, "iute/loans@x", "APP-3", note, nil)
 	store.MarkDone(ctx, "iute/loans@x", "APP-2", "90001", 200, nil)
 	store.Close()
 
 	code, out, _ := cli(t, "ledger", "--state", st, "--status", "needs_human")
 	if code != 0 || !strings.Contains(out, "APP-1") || strings.Contains(out, "APP-2") || !strings.Contains(out, "needs_human") {
 		t.Errorf("ledger --status needs_human: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, note) {
+		t.Errorf("the ledger cut the note; it must show it whole:\n%s", out)
+	}
+	// A person finds APP-3 at Iute as loan 90211: resolve records it as
+	// done, and the poller learns the ref.
+	code, out, errs := cli(t, "ledger", "resolve", "--state", st, "--pipeline", "apps", "APP-3", "--vendor-id", "90211")
+	if code != 0 || !strings.Contains(out, "resolved APP-3 in iute/loans@x: done, vendor id 90211 (it was needs_human)") {
+		t.Errorf("resolve: exit %d %s %s", code, out, errs)
+	}
+	code, out, _ = cli(t, "ledger", "--state", st, "--pipeline", "apps", "--status", "done")
+	if code != 0 || !strings.Contains(out, "APP-3") || !strings.Contains(out, "90211") || !strings.Contains(out, "found at the vendor as 90211") || !strings.Contains(out, "(was needs_human: "+note+")") {
+		t.Errorf("after resolve:\n%s", out)
+	}
+	if code, _, errs := cli(t, "ledger", "resolve", "--state", st, "--pipeline", "apps", "APP-3", "--vendor-id", "90211"); code != exitInvalid || !strings.Contains(errs, "already done") {
+		t.Errorf("resolving a done row again: exit %d %s", code, errs)
+	}
+	if store, err = state.Open(st); err != nil {
+		t.Fatal(err)
+	}
+	refs, _ := store.LoanRefs(ctx, "iute")
+	store.Close()
+	if len(refs) != 1 || refs[0].Ref != "90211" {
+		t.Errorf("loan refs after resolving an application: %+v", refs)
 	}
 	code, out, _ = cli(t, "ledger", "forget", "--state", st, "--pipeline", "apps", "APP-1")
 	if code != 0 || !strings.Contains(out, "forgot APP-1") {

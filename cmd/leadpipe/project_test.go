@@ -99,3 +99,50 @@ func TestReadOnlyCommandsNeverCreateState(t *testing.T) {
 		t.Errorf("read-only commands created %v", entries)
 	}
 }
+
+// TestPushRefusesWithoutItsLedger: a push whose ledger is empty while
+// receipts of earlier runs exist (here: another --state) refuses to send
+// and prints the way out; `leadpipe ledger import` rebuilds the ledger from
+// the receipts, and the rerun sends nothing.
+func TestPushRefusesWithoutItsLedger(t *testing.T) {
+	b := newLumiBox(t, 3, "none", 0)
+	b.setenv(t)
+	b.writeRows(t, 4, "LOW1,Amy,amy@example.com.au,0412345678,Low Pty,51824753556,1000,52")
+	p := b.write(t, "push.yaml", fmt.Sprintf(lumiPush, "moved"))
+	if code, out, errs := cli(t, "run", "--state", filepath.Join(b.dir, "first.db"), p); code != exitRowsLeft || !strings.Contains(out, "submitted: 4 ") {
+		t.Fatalf("first run: exit %d\n%s\n%s", code, out, errs)
+	}
+	received := len(b.srv.Received())
+
+	other := filepath.Join(b.dir, "other.db")
+	code, out, errs := cli(t, "run", "--state", other, p)
+	if code != exitFailed || !strings.Contains(errs, "holds nothing for pipeline moved") || !strings.Contains(errs, filepath.Join(b.dir, "out", "receipts")) ||
+		!strings.Contains(errs, "--state PATH") || !strings.Contains(errs, "leadpipe ledger import ") {
+		t.Fatalf("a push with an empty ledger and earlier receipts: exit %d\n%s\n%s", code, out, errs)
+	}
+	if n := len(b.srv.Received()); n != received {
+		t.Fatalf("the refused push sent %d rows", n-received)
+	}
+
+	// The printed command rebuilds the ledger.
+	var cmdLine string
+	for _, l := range strings.Split(errs, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "leadpipe ledger import ") {
+			cmdLine = strings.TrimSpace(l)
+		}
+	}
+	args := strings.Fields(cmdLine)[1:]
+	code, out, errs = cli(t, args...)
+	if code != 0 || !strings.Contains(out, "imported 4 done into "+other) {
+		t.Fatalf("%s: exit %d\n%s\n%s", cmdLine, code, out, errs)
+	}
+	code, out, errs = cli(t, "run", "--state", other, p)
+	if code != exitRowsLeft || !strings.Contains(out, "submitted: 0 ") || !strings.Contains(out, "skipped (already sent): 4") || !strings.Contains(out, "rejected: 1") {
+		t.Fatalf("after the import: exit %d\n%s\n%s", code, out, errs)
+	}
+	for i := range 4 {
+		if n := b.srv.CountByExternalID(fmt.Sprintf("K%04d", i)); n != 1 {
+			t.Errorf("the vendor holds K%04d %d times", i, n)
+		}
+	}
+}

@@ -359,8 +359,19 @@ func (t *repaymentsTarget) Send(ctx context.Context, rec connectors.Record, _ st
 	if err != nil {
 		return connectors.Receipt{}, t.k.c.sendError(fmt.Sprintf("insert iute repayment of row %d on loan %s", rec.Row, q.Get("loanRef")), resp, err, fieldSet(t.Fields()), "loanRef")
 	}
-	return connectors.Receipt{VendorID: q.Get("loanRef"), HTTPStatus: resp.StatusCode,
-		Extra: map[string]string{"loan_ref": q.Get("loanRef"), "date": q.Get("date"), "amount": q.Get("amount"), "currency": t.k.cfg.Currency}}, nil
+	return connectors.Receipt{VendorID: q.Get("loanRef"), HTTPStatus: resp.StatusCode, Extra: t.extra(q)}, nil
+}
+
+func (t *repaymentsTarget) extra(q url.Values) map[string]string {
+	return map[string]string{"loan_ref": q.Get("loanRef"), "date": q.Get("date"), "amount": q.Get("amount"), "currency": t.k.cfg.Currency}
+}
+
+// Keep gives the ledger the repayment's loan, date and amount before it is
+// sent: Iute gives repayments no id, so when the answer is lost these are
+// what a person and the report compare with the loan's repaid balance.
+func (t *repaymentsTarget) Keep(rec connectors.Record) map[string]string {
+	q, _ := t.params(rec)
+	return t.extra(q)
 }
 
 // Lookup: Iute gives repayments no id, and loan/info shows only the total

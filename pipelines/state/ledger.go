@@ -137,15 +137,22 @@ func (s *Store) LedgerScopes(ctx context.Context, pipeline string) ([]string, er
 
 // MarkPending durably records that a row is about to be sent. It must
 // return before the request goes out: it is what makes a crash recoverable.
+// e.Extra, when set, is kept from now on (what a person or the report needs
+// to know about the row even if its outcome turns out unknown).
 func (s *Store) MarkPending(ctx context.Context, e LedgerEntry) error {
 	now := s.stamp()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO ledger (scope, row_key, content_hash, status, pipeline, run_id, row_num, first_try_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	var extra any
+	if len(e.Extra) > 0 {
+		b, _ := json.Marshal(e.Extra)
+		extra = string(b)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO ledger (scope, row_key, content_hash, status, extra, pipeline, run_id, row_num, first_try_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (scope, row_key) DO UPDATE SET content_hash = excluded.content_hash, status = excluded.status,
-			error = NULL, pipeline = excluded.pipeline, run_id = excluded.run_id, row_num = excluded.row_num,
+			error = NULL, extra = COALESCE(excluded.extra, ledger.extra), pipeline = excluded.pipeline, run_id = excluded.run_id, row_num = excluded.row_num,
 			first_try_at = CASE WHEN ledger.status = 'pending' THEN ledger.first_try_at ELSE excluded.first_try_at END,
 			updated_at = excluded.updated_at`,
-		e.Scope, e.Key, e.ContentHash, LedgerPending, e.Pipeline, e.RunID, e.Row, now, now)
+		e.Scope, e.Key, e.ContentHash, LedgerPending, extra, e.Pipeline, e.RunID, e.Row, now, now)
 	if err != nil {
 		return fmt.Errorf("record row %s as pending in the push ledger: %w", e.Key, err)
 	}
