@@ -30,8 +30,11 @@ func ledgerOutcome(rc receipts.Row) string {
 	case OutcomeNeedsHuman:
 		return state.LedgerNeedsHuman
 	case OutcomeFailed:
-		if rc.HTTPStatus >= 400 && rc.HTTPStatus < 500 && rc.HTTPStatus != 429 {
-			return state.LedgerFailed // the vendor said no
+		switch h := rc.HTTPStatus; {
+		case h == 429 || refusesEveryRow(h):
+			return "" // refused before acting on the row: not sent
+		case h >= 400 && h < 500:
+			return state.LedgerFailed // the vendor said no to this row
 		}
 		// An unknown outcome, or a row that was not sent (the receipt
 		// cannot say which): pending is the safe reading, since the next
@@ -40,6 +43,20 @@ func ledgerOutcome(rc receipts.Row) string {
 		return state.LedgerPending
 	}
 	return ""
+}
+
+// sentEvidence says whether a receipt shows the row reached the vendor (or
+// may have): the vendor accepted, refused or half-answered it, or a person
+// must check. A failed row without an HTTP status may just not have been
+// sent (a stopped run), so it is no evidence.
+func sentEvidence(rc receipts.Row) bool {
+	switch ledgerOutcome(rc) {
+	case "":
+		return false
+	case state.LedgerPending:
+		return rc.HTTPStatus != 0
+	}
+	return true
 }
 
 // checkLedgerHere refuses a push whose ledger holds nothing for this
@@ -61,7 +78,7 @@ func (r *pushRun) checkLedgerHere(ctx context.Context) error {
 			return fmt.Errorf("check the receipts of earlier runs: %w", err)
 		}
 		for _, rc := range rows {
-			if ledgerOutcome(rc) == "" {
+			if !sentEvidence(rc) {
 				continue
 			}
 			loc := r.pp.Receipts

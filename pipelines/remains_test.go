@@ -1,6 +1,11 @@
 package pipelines
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/leadpipe/leadpipe/pipelines/receipts"
+	"github.com/leadpipe/leadpipe/pipelines/state"
+)
 
 func TestRemainsSaysWhatIsLeftAndWhatToDo(t *testing.T) {
 	for _, tc := range []struct {
@@ -22,5 +27,32 @@ func TestRemainsSaysWhatIsLeftAndWhatToDo(t *testing.T) {
 				t.Errorf("Remains:\n got %s\nwant %s", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestReceiptsSayWhatTheLedgerHeld(t *testing.T) {
+	for _, tc := range []struct {
+		rc     receipts.Row
+		status string
+		sent   bool
+	}{
+		{receipts.Row{Outcome: OutcomeSubmitted, VendorID: "L1", HTTPStatus: 200}, state.LedgerDone, true},
+		{receipts.Row{Outcome: OutcomeSkipped, VendorID: "L1"}, state.LedgerDone, true},
+		{receipts.Row{Outcome: OutcomeSkipped, Error: "same row as row 2 of this file"}, "", false},
+		{receipts.Row{Outcome: OutcomeFailed, HTTPStatus: 400}, state.LedgerFailed, true},
+		{receipts.Row{Outcome: OutcomeFailed, HTTPStatus: 401}, "", false}, // credentials refused: not sent
+		{receipts.Row{Outcome: OutcomeFailed, HTTPStatus: 429}, "", false},
+		{receipts.Row{Outcome: OutcomeFailed, HTTPStatus: 502}, state.LedgerPending, true},
+		{receipts.Row{Outcome: OutcomeFailed, Error: "not sent: the run was stopped"}, state.LedgerPending, false},
+		{receipts.Row{Outcome: OutcomeNeedsHuman}, state.LedgerNeedsHuman, true},
+		{receipts.Row{Outcome: OutcomeRejected}, "", false},
+		{receipts.Row{Outcome: OutcomeWaiting}, "", false},
+	} {
+		if got := ledgerOutcome(tc.rc); got != tc.status {
+			t.Errorf("%+v: ledger status %q, want %q", tc.rc, got, tc.status)
+		}
+		if got := sentEvidence(tc.rc); got != tc.sent {
+			t.Errorf("%+v: evidence of a sent row %v, want %v", tc.rc, got, tc.sent)
+		}
 	}
 }
