@@ -110,6 +110,11 @@ type Push struct {
 	OnChange string `yaml:"on_change"`
 	// Receipts and Rejects are directories (local or s3://) for the per-run
 	// files. Defaults: receipts/ and rejects/ next to the input file.
+	// AttachmentsDir is where the files an input row names (a file field:
+	// a bank statement, an ID copy) are read from: a directory relative to
+	// this file, or s3://bucket/prefix. A cell can name only a file under
+	// it; without it, file fields cannot be mapped.
+	AttachmentsDir  string         `yaml:"attachments_dir"`
 	Receipts        string         `yaml:"receipts"`
 	Rejects         string         `yaml:"rejects"`
 	ReceiptsParquet bool           `yaml:"receipts_parquet"`

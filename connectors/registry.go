@@ -71,9 +71,15 @@ type Env struct {
 	// Refs holds the vendor loan references leadpipe knows (state store).
 	// Vendors without a list endpoint (iute) poll exactly these.
 	Refs RefStore
-	// Open reads a file named in a pipeline or an input row (attachments):
-	// a local path relative to the pipeline file, or an s3:// URL.
+	// Open reads a file the pipeline file names (iute's import_refs_from):
+	// a local path relative to the pipeline file, or an s3:// URL. Never
+	// call it with a name that came from data.
 	Open func(ctx context.Context, location string) (io.ReadCloser, error)
+	// OpenAttachment reads a file an input row names (a field of type
+	// TypeFile): only a file under the pipeline's push.attachments_dir;
+	// anything else is refused. nil when the pipeline declares no such
+	// directory: a connector then refuses every file.
+	OpenAttachment func(ctx context.Context, cell string) (io.ReadCloser, error)
 	// Observer, when set, is passed to the connector's HTTP client
 	// (httpclient.Config.Observer): it sees every attempt (metrics).
 	Observer func(httpclient.RequestInfo)

@@ -17,6 +17,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sources/attachments"
 	"github.com/leadpipe/leadpipe/sources/file"
 	"github.com/leadpipe/leadpipe/transforms/mapping"
 	"github.com/leadpipe/leadpipe/transforms/privacy"
@@ -94,6 +95,9 @@ type pushRun struct {
 	crashed atomic.Bool
 	cancel  context.CancelFunc
 	pii     *privacy.PushScrubber // what is stored of a row: receipts, rejects, ledger
+	// attachments is where the files rows name are read from (nil: the
+	// pipeline maps no file field).
+	attachments *attachments.Dir
 }
 
 // item is one input row on its way through the run.
@@ -150,6 +154,14 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		return nil, err
 	}
 
+	var att *attachments.Dir
+	if pp.AttachmentsDir != "" {
+		// The state store can never be attached, even from under the
+		// directory.
+		if att, err = attachments.New(pp.AttachmentsDir, StorageOptions(plan.Pipeline.Push.Storage), store.Path()); err != nil {
+			return nil, err
+		}
+	}
 	unknowns := &schema.Unknowns{}
 	env := connectors.Env{
 		Pipeline: plan.Name(), Logger: log.With("connector", pp.Spec.Name), Unknowns: unknowns, Now: opts.Now,
@@ -158,6 +170,9 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		Open: func(ctx context.Context, loc string) (io.ReadCloser, error) {
 			return openLocation(ctx, plan.File.Resolve(loc), StorageOptions(plan.Pipeline.Push.Storage))
 		},
+	}
+	if att != nil {
+		env.OpenAttachment = att.Open
 	}
 	conn, err := pp.Spec.New(pp.Config, env)
 	if err != nil {
@@ -168,7 +183,7 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	if err != nil {
 		return nil, err
 	}
-	r := &pushRun{plan: plan, pp: pp, store: store, opts: opts, log: log, target: target, runID: sum.RunID, sum: &PushSummary{}, pii: pii}
+	r := &pushRun{plan: plan, pp: pp, store: store, opts: opts, log: log, target: target, runID: sum.RunID, sum: &PushSummary{}, pii: pii, attachments: att}
 	r.scope = pp.Spec.Name + "/" + pp.Target
 	if a, ok := target.(accounted); ok {
 		r.scope += "@" + a.Account()
@@ -358,7 +373,7 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 			break
 		}
 		seq += len(chunk)
-		r.prepare(chunk, seenKeys, seenRow)
+		r.prepare(ctx, chunk, seenKeys, seenRow)
 		if err := r.lookupLedger(ctx, chunk); err != nil {
 			setFatal(err)
 			break
@@ -418,7 +433,7 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 }
 
 // prepare keys, maps and validates the rows of a chunk.
-func (r *pushRun) prepare(chunk []*item, seenKeys map[string]string, seenRow map[string]int) {
+func (r *pushRun) prepare(ctx context.Context, chunk []*item, seenKeys map[string]string, seenRow map[string]int) {
 	for _, it := range chunk {
 		it.receipt.Row = schema.IntOf(int64(it.row.Num))
 		if it.row.Problem != "" {
@@ -452,6 +467,7 @@ func (r *pushRun) prepare(chunk []*item, seenKeys map[string]string, seenRow map
 				val, _ := it.row.Get(col)
 				r.reject(it, Reject{Column: col, Field: fe.Field, Value: val, Reason: fe.Msg})
 			}
+			r.checkAttachments(ctx, it, rec, cols)
 		}
 		if len(it.rejects) > 0 {
 			continue
@@ -474,6 +490,27 @@ func (r *pushRun) prepare(chunk []*item, seenKeys map[string]string, seenRow map
 			continue
 		}
 		seenKeys[it.key], seenRow[it.key] = it.hash, it.row.Num
+	}
+}
+
+// checkAttachments rejects a row whose file fields name a file that cannot
+// be attached (outside attachments_dir, a special file, the state...),
+// before anything of the row is sent.
+func (r *pushRun) checkAttachments(ctx context.Context, it *item, rec connectors.Record, cols map[string]string) {
+	for _, f := range r.pp.FileFields {
+		if !rec.Has(f) {
+			continue
+		}
+		cell := rec.String(f)
+		var err error
+		if r.attachments == nil {
+			err = errors.New("no push.attachments_dir is declared, so no file can be attached")
+		} else {
+			err = r.attachments.Check(ctx, cell)
+		}
+		if err != nil {
+			r.reject(it, Reject{Column: cols[f], Field: f, Value: cell, Reason: err.Error()})
+		}
 	}
 }
 

@@ -7,26 +7,32 @@ import (
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sources/attachments"
 	"github.com/leadpipe/leadpipe/sources/file"
 	"github.com/leadpipe/leadpipe/transforms/mapping"
 )
 
 // PushPlan is the resolved push half of a pipeline.
 type PushPlan struct {
-	Spec        *connectors.Spec
-	Config      any
-	Target      string
-	Fields      []connectors.Field
-	Mapping     *mapping.Mapping
-	KeyColumns  []string
-	OnChange    string
-	Input       string
-	InputOpts   file.Options
-	Receipts    string
-	Rejects     string
-	Parquet     bool
-	RateLimit   float64
-	Concurrency int
+	Spec       *connectors.Spec
+	Config     any
+	Target     string
+	Fields     []connectors.Field
+	Mapping    *mapping.Mapping
+	KeyColumns []string
+	OnChange   string
+	Input      string
+	InputOpts  file.Options
+	// AttachmentsDir is where the files rows name are read from (a local
+	// absolute path or s3://); FileFields are the mapped fields that name
+	// them. Only files under it can be attached (sources/attachments).
+	AttachmentsDir string
+	FileFields     []string
+	Receipts       string
+	Rejects        string
+	Parquet        bool
+	RateLimit      float64
+	Concurrency    int
 }
 
 func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
@@ -97,7 +103,30 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 	}
 	pp.Fields = t.Fields()
 	pp.Mapping = mapping.Compile(v, "push.fields", &p.Push.Fields, pp.Fields)
+	resolveAttachments(f, p, pp)
 	return pp
+}
+
+// resolveAttachments checks push.attachments_dir against the file fields
+// the mapping fills: files named by data are read only from under a
+// directory the pipeline declares.
+func resolveAttachments(f *config.File, p *config.Pipeline, pp *PushPlan) {
+	v := f.V
+	names, paths := pp.Mapping.FieldsOfType(connectors.TypeFile)
+	pp.FileFields = names
+	if p.Push.AttachmentsDir == "" {
+		for i, name := range names {
+			v.Errorf(paths[i], "%s names a file to upload: declare push.attachments_dir, the directory (relative to this file, or s3://bucket/prefix) those files are under; no file outside it can be sent", name)
+		}
+		return
+	}
+	pp.AttachmentsDir = f.Resolve(p.Push.AttachmentsDir)
+	if _, err := attachments.New(pp.AttachmentsDir, StorageOptions(p.Push.Storage)); err != nil {
+		v.Errorf("push.attachments_dir", "%v", err)
+	}
+	if len(names) == 0 {
+		v.Warnf("push.attachments_dir", "no field of target %s is mapped to a file: the directory is not used", pp.Target)
+	}
 }
 
 // PushSummary counts a push run's outcomes.

@@ -1,6 +1,7 @@
 package bizcap_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"os"
@@ -85,8 +86,15 @@ func TestExampleBackfill(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	p := sum.Push
-	if p.Total != 12 || p.Submitted != 6 || p.Rejected != 6 || p.Failed != 0 {
-		t.Errorf("push summary %+v, want 6 submitted and 6 rejected of 12", p)
+	if p.Total != 13 || p.Submitted != 6 || p.Rejected != 7 || p.Failed != 0 {
+		t.Errorf("push summary %+v, want 6 submitted and 7 rejected of 13", p)
+	}
+	// BZ-1001's bank statement, from the example's attachments_dir, was
+	// uploaded; nothing else was.
+	atts := e.srv.Attachments()
+	if len(atts) != 1 || atts[0].Fields.FileName != "BZ-1001-march.pdf" || atts[0].Fields.Type != "Bank Statements" ||
+		!bytes.HasPrefix(atts[0].Content, []byte("%PDF-1.4")) {
+		t.Errorf("attachments uploaded: %+v", atts)
 	}
 	// Each good row reached Bizcap once, with its key as the reference.
 	refs := map[string]int{}
@@ -110,6 +118,7 @@ func TestExampleBackfill(t *testing.T) {
 		"10": "not a number",
 		"11": "ABN check digits",
 		"12": "Call Both",
+		"13": "leaves attachments_dir",
 	} {
 		if !strings.Contains(rejects[row], want) {
 			t.Errorf("row %s: reject %q, want it to say %q", row, rejects[row], want)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/url"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -466,13 +465,12 @@ func (t *leadsTarget) readAttachments(ctx context.Context, rec connectors.Record
 }
 
 func (k *connector) readFile(ctx context.Context, loc string) ([]byte, error) {
-	var rc io.ReadCloser
-	var err error
-	if k.env.Open != nil {
-		rc, err = k.env.Open(ctx, loc)
-	} else {
-		rc, err = os.Open(loc)
+	// Only the engine's OpenAttachment, which reads under the pipeline's
+	// attachments_dir and nowhere else: a cell never picks a local file.
+	if k.env.OpenAttachment == nil {
+		return nil, fmt.Errorf("open attachment %s: no push.attachments_dir is declared, so no file can be attached", loc)
 	}
+	rc, err := k.env.OpenAttachment(ctx, loc)
 	if err != nil {
 		return nil, fmt.Errorf("open attachment %s: %w", loc, err)
 	}

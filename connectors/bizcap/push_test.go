@@ -20,6 +20,8 @@ import (
 	"github.com/leadpipe/leadpipe/connectors/bizcap/bizcaptest"
 	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sources/attachments"
 )
 
 // pusher is the leads target of a connector reaching the sandbox.
@@ -28,6 +30,8 @@ type pusher struct {
 	conn   connectors.Connector
 	opened []string
 	mu     sync.Mutex
+	// files is the attachments directory: cells name files under it.
+	files string
 }
 
 func (p *pusher) requests() int64 {
@@ -39,14 +43,18 @@ func (p *pusher) update() connectors.Updater { return p.Target.(connectors.Updat
 func (e *env) pusher(t *testing.T, extra string) *pusher {
 	t.Helper()
 	spec, _ := connectors.Lookup("bizcap")
-	p := &pusher{}
+	p := &pusher{files: t.TempDir()}
+	dir, err := attachments.New(p.files, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	conn, err := spec.New(e.config(t, extra), connectors.Env{
 		Pipeline: "test", Unknowns: &schema.Unknowns{}, Now: e.Now,
-		Open: func(_ context.Context, loc string) (io.ReadCloser, error) {
+		OpenAttachment: func(ctx context.Context, cell string) (io.ReadCloser, error) {
 			p.mu.Lock()
-			p.opened = append(p.opened, loc)
+			p.opened = append(p.opened, cell)
 			p.mu.Unlock()
-			return os.Open(loc)
+			return dir.Open(ctx, cell)
 		},
 	})
 	if err != nil {
@@ -383,12 +391,12 @@ func TestLookupMissesWhatWasNotSent(t *testing.T) {
 func TestAttachmentsAreUploadedAfterTheLead(t *testing.T) {
 	e := start(t, 10)
 	p := e.pusher(t, "")
-	dir := t.TempDir()
-	stmt, id := filepath.Join(dir, "statement-march.pdf"), filepath.Join(dir, "licence.jpg")
-	if err := os.WriteFile(stmt, []byte("%PDF-1.4 bank statement"), 0o600); err != nil {
+	stmt, id := "statement-march.pdf", "ids/licence.jpg" // under the attachments directory
+	os.Mkdir(filepath.Join(p.files, "ids"), 0o755)
+	if err := os.WriteFile(filepath.Join(p.files, stmt), []byte("%PDF-1.4 bank statement"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(id, []byte("\xff\xd8\xff jpeg"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(p.files, id), []byte("\xff\xd8\xff jpeg"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	rec := with(good(1), "attachments.bank_statements", stmt, "attachments.proof_of_identity", id)
@@ -420,12 +428,12 @@ func TestAttachmentsAreUploadedAfterTheLead(t *testing.T) {
 		t.Error("the lead does not show bank statements received")
 	}
 	if rc.Extra["attachments"] != "2 uploaded" || len(p.opened) != 2 {
-		t.Errorf("receipt %+v, files opened through env.Open: %v", rc.Extra, p.opened)
+		t.Errorf("receipt %+v, files opened through env.OpenAttachment: %v", rc.Extra, p.opened)
 	}
 
 	t.Run("a missing file fails the row before the lead is created", func(t *testing.T) {
 		before := e.srv.AcceptedCount(bizcaptest.KindCreateLead)
-		_, err := p.Send(context.Background(), with(good(2), "attachments.image", filepath.Join(dir, "nope.png")), "row-missing-file")
+		_, err := p.Send(context.Background(), with(good(2), "attachments.image", "nope.png"), "row-missing-file")
 		if err == nil || !strings.Contains(err.Error(), "attachments.image") {
 			t.Fatalf("error %v", err)
 		}

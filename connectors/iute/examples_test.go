@@ -204,7 +204,11 @@ func outcome(tg connectors.Target, r connectors.Record) string {
 // with one state store: applications, then the pull, then repayments. Each
 // sample row has the outcome its example promises.
 func TestExamplesAgainstTheDemoSandbox(t *testing.T) {
-	e := &env{Clock: sandbox.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)), refs: &memRefs{}}
+	docs, err := filepath.Abs("../../examples/data/documents") // the examples' attachments_dir
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{Clock: sandbox.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)), refs: &memRefs{}, files: docs}
 	e.srv = iutetest.New(sandbox.Options{Seed: 1, Now: e.Now})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)

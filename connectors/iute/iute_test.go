@@ -19,6 +19,8 @@ import (
 	"github.com/leadpipe/leadpipe/connectors/iute/iutetest"
 	"github.com/leadpipe/leadpipe/connectors/sandbox"
 	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sources/attachments"
 )
 
 // The documented values, copied from iute-credit.txt. A value added here
@@ -114,11 +116,13 @@ type env struct {
 	http *httptest.Server
 	refs *memRefs
 	*sandbox.Clock
+	// files is the attachments directory: cells name files under it.
+	files string
 }
 
 func start(t *testing.T, size int) *env {
 	t.Helper()
-	e := &env{Clock: sandbox.NewClock(iutetest.Anchor.Add(14*24*time.Hour + 9*time.Hour)), refs: &memRefs{}}
+	e := &env{Clock: sandbox.NewClock(iutetest.Anchor.Add(14*24*time.Hour + 9*time.Hour)), refs: &memRefs{}, files: t.TempDir()}
 	e.srv = iutetest.New(sandbox.Options{Seed: 7, Size: size, Now: e.Now})
 	e.http = httptest.NewServer(e.srv)
 	t.Cleanup(e.http.Close)
@@ -153,7 +157,11 @@ func (e *env) config(t *testing.T, extra string) *iute.Config {
 func (e *env) connector(t *testing.T, cfg *iute.Config, u *schema.Unknowns) connectors.Connector {
 	t.Helper()
 	spec, _ := connectors.Lookup("iute")
-	conn, err := spec.New(cfg, connectors.Env{Pipeline: "test", Refs: e.refs, Unknowns: u, Now: e.Now})
+	files, err := attachments.New(e.files, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := spec.New(cfg, connectors.Env{Pipeline: "test", Refs: e.refs, Unknowns: u, Now: e.Now, OpenAttachment: files.Open})
 	if err != nil {
 		t.Fatal(err)
 	}

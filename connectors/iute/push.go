@@ -76,11 +76,12 @@ func (k *connector) checkKnown(p *problems, field, ref string) {
 
 // readFile reads an attachment named in a row.
 func (k *connector) readFile(ctx context.Context, field, loc string) (filePart, error) {
-	open := k.env.Open
-	if open == nil {
-		open = func(_ context.Context, loc string) (io.ReadCloser, error) { return os.Open(loc) }
+	// Only the engine's OpenAttachment, which reads under the pipeline's
+	// attachments_dir and nowhere else: a cell never picks a local file.
+	if k.env.OpenAttachment == nil {
+		return filePart{}, fmt.Errorf("iute: open %s file %s: no push.attachments_dir is declared, so no file can be attached", field, loc)
 	}
-	rc, err := open(ctx, loc)
+	rc, err := k.env.OpenAttachment(ctx, loc)
 	if err != nil {
 		return filePart{}, fmt.Errorf("iute: open %s file %s: %w", field, loc, err)
 	}

@@ -162,9 +162,8 @@ func TestLoansTargetValidation(t *testing.T) {
 
 func TestLoansTargetSendsAndRecordsTheRef(t *testing.T) {
 	e := start(t, 5)
-	dir := t.TempDir()
-	idCopy := filepath.Join(dir, "id_doc.jpg")
-	if err := os.WriteFile(idCopy, []byte("\xff\xd8\xff\xe0 a jpeg"), 0o644); err != nil {
+	idCopy := "id_doc.jpg" // under the attachments directory
+	if err := os.WriteFile(filepath.Join(e.files, idCopy), []byte("\xff\xd8\xff\xe0 a jpeg"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	tg := e.target(t, e.config(t, ""), iute.TargetLoans)
@@ -488,10 +487,9 @@ func TestAgreementTarget(t *testing.T) {
 func TestLoanFilesTarget(t *testing.T) {
 	e := start(t, 30)
 	tg := e.target(t, e.config(t, e.refsYAML()), iute.TargetLoanFiles)
-	dir := t.TempDir()
-	agreement, statement := filepath.Join(dir, "agreement_signed.pdf"), filepath.Join(dir, "statement.jpg")
+	agreement, statement := "agreement_signed.pdf", "statement.jpg" // under the attachments directory
 	for _, f := range []string{agreement, statement} {
-		if err := os.WriteFile(f, []byte("%PDF-1.4 signed"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(e.files, f), []byte("%PDF-1.4 signed"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

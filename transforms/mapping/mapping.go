@@ -175,6 +175,18 @@ func (m *Mapping) Columns() map[string]string {
 	return out
 }
 
+// FieldsOfType lists the mapped vendor fields of a type, in mapping order,
+// with the YAML path of each (push.fields.<name>).
+func (m *Mapping) FieldsOfType(t connectors.FieldType) (names, paths []string) {
+	for _, f := range m.fields {
+		if f.field.Type == t {
+			names = append(names, f.field.Name)
+			paths = append(paths, f.path)
+		}
+	}
+	return names, paths
+}
+
 // Problem is one value that could not be mapped.
 type Problem struct {
 	Column string // input column ("" for constants and expressions)
