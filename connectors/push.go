@@ -127,7 +127,14 @@ type Field struct {
 	Format string
 	// Region is the ISO country of national phone numbers ("AU", "MD").
 	Region string
-	Doc    string
+	// Currency is the currency (ISO 4217) of an amount field. An input
+	// amount marked with another currency ("USD 20,000", "£20,000") is
+	// rejected, and so is a bare "$", which names no one currency.
+	Currency string
+	// PlainNumber says the vendor documents plain numbers only: any
+	// currency marker in the input is rejected.
+	PlainNumber bool
+	Doc         string
 }
 
 // Number is a decimal number kept as its canonical text ("15000",

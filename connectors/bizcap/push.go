@@ -93,7 +93,8 @@ func buildLeadFields() []connectors.Field {
 		f := connectors.Field{Name: name, Type: connectors.TypeString, Doc: d}
 		switch {
 		case numberFields[name]:
-			f.Type = connectors.TypeNumber
+			// The doc: "Incorrect: Amount Requested = $20,000".
+			f.Type, f.PlainNumber = connectors.TypeNumber, true
 		case dateFields[name]:
 			f.Type, f.Format = connectors.TypeDate, "2006-01-02"
 		case phoneFields[name]:

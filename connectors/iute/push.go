@@ -156,7 +156,7 @@ func (t *loansTarget) Fields() []connectors.Field {
 		connectors.Field{Name: "gsm", Type: connectors.TypeString, Required: true, Doc: `mobile phone, "0\d{9}" (e.g. 0123456789); spaces and dashes are removed`},
 		connectors.Field{Name: "phone_home", Type: connectors.TypeString, Required: true, Doc: `home phone, "0\d{8}" (e.g. 012345678)`},
 		connectors.Field{Name: "alt_contact_phone", Type: connectors.TypeString, Required: true, Doc: `alternative contact's phone, "0\d{9}"`},
-		connectors.Field{Name: "loan_amount", Type: connectors.TypeNumber, Required: true, Doc: "loan amount in local currency, e.g. 1000.55"},
+		connectors.Field{Name: "loan_amount", Type: connectors.TypeNumber, Required: true, Currency: t.k.cfg.Currency, Doc: "loan amount in the config's currency, e.g. 1000.55"},
 		connectors.Field{Name: "loan_duration", Type: connectors.TypeInteger, Required: true, Doc: "loan period in months"},
 		connectors.Field{Name: "id_copy", Type: connectors.TypeFile, Doc: "copy of the identification document (jpg or pdf)"},
 		connectors.Field{Name: "data_verification", Type: connectors.TypeFile, Doc: "copy of the data verification document (jpg or pdf)"},
@@ -318,7 +318,7 @@ func (t *repaymentsTarget) Fields() []connectors.Field {
 	return []connectors.Field{
 		{Name: "loanRef", Type: connectors.TypeInteger, Required: true, Doc: "ref of the loan repaid; must be known to leadpipe"},
 		{Name: "date", Type: connectors.TypeDate, Required: true, Format: RepaymentDateLayout, Doc: "repayment date, sent as ddMMyyyy"},
-		{Name: "amount", Type: connectors.TypeNumber, Required: true, Doc: "amount paid back, e.g. 1095.68"},
+		{Name: "amount", Type: connectors.TypeNumber, Required: true, Currency: t.k.cfg.Currency, Doc: "amount paid back, e.g. 1095.68"},
 	}
 }
 
@@ -403,7 +403,7 @@ func (t *cashReleaseTarget) Fields() []connectors.Field {
 	return []connectors.Field{
 		{Name: "loanRef", Type: connectors.TypeInteger, Required: true, Doc: "ref of the loan paid out; must be known to leadpipe"},
 		{Name: "client_pin", Type: connectors.TypeString, Doc: "optional: must match the client PIN Iute has for the loan"},
-		{Name: "loan_amount", Type: connectors.TypeNumber, Doc: "optional: must match the principal Iute has for the loan"},
+		{Name: "loan_amount", Type: connectors.TypeNumber, Currency: t.k.cfg.Currency, Doc: "optional: must match the principal Iute has for the loan"},
 	}
 }
 

@@ -276,6 +276,9 @@ func parse(f fieldMap, raw any) (any, error) {
 	}
 	switch f.field.Type {
 	case connectors.TypeNumber:
+		if err := checkCurrency(s, f.field); err != nil {
+			return nil, err
+		}
 		n, err := ParseNumber(s)
 		if err != nil {
 			return nil, err
