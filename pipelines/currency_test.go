@@ -99,9 +99,9 @@ func TestBizcapRejectsEveryCurrencyMarker(t *testing.T) {
 	env["LEADPIPE_LAKE"] = filepath.Join(t.TempDir(), "lake")
 	dir := t.TempDir()
 	copyExamples(t, dir)
-	const header = "partner_ref,first_name,last_name,company,mobile,email,abn,amount,monthly_turnover,purpose,call,home_owner,products,dob,street,city,state,postcode,country\n"
+	const header = "partner_ref,first_name,last_name,company,mobile,email,abn,amount,monthly_turnover,purpose,call,home_owner,products,dob,street,city,state,postcode,country,statement_file\n"
 	row := func(ref, amount string) string {
-		return fmt.Sprintf("%s,John,Smith,Acme %s Pty Ltd,+61412345678,%s@acmewidgets.com.au,51 824 753 556,\"%s\",85000.50,Working Capital / Cashflow,Call Client,Yes,LOC,02/01/1980,1 George St,Sydney,NSW,2000,Australia\n",
+		return fmt.Sprintf("%s,John,Smith,Acme %s Pty Ltd,+61412345678,%s@acmewidgets.com.au,51 824 753 556,\"%s\",85000.50,Working Capital / Cashflow,Call Client,Yes,LOC,02/01/1980,1 George St,Sydney,NSW,2000,Australia,\n",
 			ref, ref, strings.ToLower(ref), amount)
 	}
 	var b strings.Builder
