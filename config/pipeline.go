@@ -73,9 +73,10 @@ type StorageOptions struct {
 // Sink writes the canonical tables as a lake of files.
 type Sink struct {
 	Path    string         `yaml:"path"`   // local path, file:// or s3://bucket/prefix
-	Format  string         `yaml:"format"` // parquet (default) | csv
+	Format  string         `yaml:"format"` // parquet (default) | csv | iceberg
 	Parquet ParquetOptions `yaml:"parquet"`
 	CSV     CSVOptions     `yaml:"csv"`
+	Iceberg IcebergOptions `yaml:"iceberg"`
 	// MaxRowsPerFile rolls over to a new part file (0 = one file per
 	// table and partition per run).
 	MaxRowsPerFile int            `yaml:"max_rows_per_file"`
@@ -87,6 +88,18 @@ type ParquetOptions struct {
 	Compression      string `yaml:"compression"` // zstd (default) | snappy | gzip | none
 	CompressionLevel int    `yaml:"compression_level"`
 	RowGroupRows     int    `yaml:"row_group_rows"`
+}
+
+// IcebergOptions configure the Iceberg sink (format: iceberg). The data
+// files are Parquet, tuned by `parquet:`.
+type IcebergOptions struct {
+	// Namespace holds the tables (default "leadpipe").
+	Namespace string `yaml:"namespace"`
+	// Catalog is the SQL catalog's SQLite file (default: iceberg.db beside
+	// the state). Relative paths are relative to the pipeline file.
+	Catalog string `yaml:"catalog"`
+	// MaxOpenFiles bounds the data files a run writes at once (default 12).
+	MaxOpenFiles int `yaml:"max_open_files"`
 }
 
 // CSVOptions tune the CSV writer.
@@ -162,6 +175,9 @@ func (f *File) Err() error {
 }
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+
+// namespacePattern is an Iceberg namespace every engine accepts unquoted.
+var namespacePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 // ReadFile reads and parses a pipeline file with the process environment.
 func ReadFile(path string) (*File, error) {
@@ -328,9 +344,22 @@ func (p *Pipeline) Validate(v *Validator) {
 			v.Errorf("sink.path", "is required (a directory, file:// or s3://bucket/prefix)")
 		}
 		switch p.Sink.Format {
-		case "parquet", "csv":
+		case "parquet", "csv", "iceberg":
 		default:
-			v.Errorf("sink.format", "must be parquet or csv, got %q", p.Sink.Format)
+			v.Errorf("sink.format", "must be parquet, csv or iceberg, got %q", p.Sink.Format)
+		}
+		ice := p.Sink.Iceberg
+		if p.Sink.Format != "iceberg" && ice != (IcebergOptions{}) {
+			v.Errorf("sink.iceberg", "applies to format: iceberg only")
+		}
+		if ice.Namespace != "" && !namespacePattern.MatchString(ice.Namespace) {
+			v.Errorf("sink.iceberg.namespace", "%q must be lower-case letters, digits and '_', starting with a letter", ice.Namespace)
+		}
+		if ice.MaxOpenFiles < 0 {
+			v.Errorf("sink.iceberg.max_open_files", "must not be negative")
+		}
+		if p.Sink.Format == "iceberg" && p.Sink.MaxRowsPerFile != 0 {
+			v.Errorf("sink.max_rows_per_file", "does not apply to format: iceberg (a run writes one file per table and partition; see sink.iceberg.max_open_files)")
 		}
 		if p.Sink.MaxRowsPerFile < 0 {
 			v.Errorf("sink.max_rows_per_file", "must not be negative")

@@ -11,11 +11,13 @@ import (
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
 	"github.com/leadpipe/leadpipe/sinks/csv"
 	"github.com/leadpipe/leadpipe/sinks/parquet"
 	"github.com/leadpipe/leadpipe/sinks/storage"
 	"github.com/leadpipe/leadpipe/transforms"
+	"github.com/leadpipe/leadpipe/transforms/columns"
 	"github.com/leadpipe/leadpipe/transforms/privacy"
 	"go.yaml.in/yaml/v3"
 )
@@ -32,10 +34,16 @@ type Plan struct {
 	SourceConfig any
 	Streams      []string
 	// DecodeFile is a file of vendor records read instead of the API.
-	DecodeFile   string
+	DecodeFile string
+	// Sink is the file format of a lake (parquet, csv); nil for an
+	// Iceberg sink, which Iceberg describes.
 	Sink         sinks.Format
+	Iceberg      *IcebergPlan
 	SinkLocation string
-	Transforms   transforms.Chain
+	// Projection is the columns each table's files get (select, rename);
+	// nil when every table is whole.
+	Projection *columns.Projection
+	Transforms transforms.Chain
 	// Privacy is the PII policy: a step of Transforms for a pull, the
 	// scrubber of receipts, rejects and ledger for a push.
 	Privacy *privacy.Policy
@@ -56,6 +64,29 @@ func (p *Plan) Kind() string {
 		return "push"
 	}
 	return "pull"
+}
+
+// SinkTables are the tables a pull pipeline writes, as its files have
+// them (projected by select and rename), in canonical order.
+func (p *Plan) SinkTables() []*schema.Table {
+	if p.Source == nil {
+		return nil
+	}
+	want := map[string]bool{}
+	for _, s := range p.Streams {
+		if st, ok := p.Source.Stream(s); ok {
+			for _, t := range st.Tables {
+				want[t] = true
+			}
+		}
+	}
+	var out []*schema.Table
+	for _, t := range schema.Tables {
+		if want[t.Name] {
+			out = append(out, p.Projection.Table(t))
+		}
+	}
+	return out
 }
 
 // Name is the pipeline's name.
@@ -126,6 +157,8 @@ func Resolve(f *config.File) (*Plan, error) {
 				v.Errorf("sink.csv.delimiter", "must be one character, got %q", p.Sink.CSV.Delimiter)
 			}
 			plan.Sink = csv.New(csv.Options{Delimiter: delim})
+		case "iceberg":
+			plan.Iceberg = resolveIceberg(f, p.Sink, plan.SinkLocation)
 		}
 	}
 	resolveTransforms(f, plan)

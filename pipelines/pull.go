@@ -106,10 +106,22 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	log.Info("run started", "streams", plan.Streams, "sink", plan.SinkLocation, "full_refresh", opts.FullRefresh, "dry_run", opts.DryRun)
 
-	lake := sinks.NewLake(sto, plan.Sink, sinks.LakeOptions{
-		RunID: sum.RunID, ExtractedAt: started, MaxRowsPerFile: plan.Pipeline.Sink.MaxRowsPerFile,
-		Journal: &journal{store: store, runID: sum.RunID},
-	})
+	var rs runSink
+	switch {
+	case opts.DryRun:
+	case plan.Iceberg != nil:
+		ir, err := beginIceberg(ctx, plan, store, sum)
+		if err != nil {
+			finishFailed(store, sum, state.RunFailed, err)
+			return sum, err
+		}
+		rs = ir
+	default:
+		rs = &lakeRun{sto: sto, Lake: sinks.NewLake(sto, plan.Sink, sinks.LakeOptions{
+			RunID: sum.RunID, ExtractedAt: started, MaxRowsPerFile: plan.Pipeline.Sink.MaxRowsPerFile,
+			Journal: &journal{store: store, runID: sum.RunID},
+		})}
+	}
 	extracted := schema.TimestampOf(started)
 
 	// The connector reads in its own goroutine(s) and hands over batches
@@ -153,7 +165,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		if opts.DryRun {
 			continue
 		}
-		if err := lake.Write(ctx, b); err != nil {
+		if err := rs.Write(ctx, b); err != nil {
 			writeErr = err
 			cancelRead()
 		}
@@ -185,16 +197,16 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		return sum, err
 	}
 	if err == nil {
-		err = lake.Close(ctx)
+		err = rs.Close(ctx)
 	}
 	if err != nil {
-		lake.Abort()
+		rs.Abort()
 		return sum, rollbackFailed(plan, store, sto, sum, err, log)
 	}
 	if err := opts.crash(PointAfterData); err != nil {
 		return sum, err
 	}
-	files, err := lake.Publish(ctx)
+	files, err := rs.Publish(ctx)
 	if err != nil {
 		return sum, rollbackFailed(plan, store, sto, sum, err, log)
 	}
@@ -207,10 +219,10 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	collect()
 	man := &sinks.Manifest{
-		RunID: sum.RunID, Pipeline: plan.Name(), SchemaVersion: sinks.SchemaVersion, Format: plan.Sink.Name(),
+		RunID: sum.RunID, Pipeline: plan.Name(), SchemaVersion: sinks.SchemaVersion, Format: plan.Pipeline.Sink.Format,
 		StartedAt: started.UTC(), FinishedAt: opts.now().UTC(), Files: files, Rows: sum.Rows, Cursors: sum.Cursors,
 	}
-	if err := sinks.WriteManifest(ctx, sto, man); err != nil {
+	if err := rs.Commit(ctx, man); err != nil {
 		return sum, rollbackFailed(plan, store, sto, sum, err, log)
 	}
 	if err := opts.crash(PointAfterManifest); err != nil {

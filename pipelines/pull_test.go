@@ -33,6 +33,8 @@ type lumiEnv struct {
 	dir   string
 	lake  string
 	store *state.Store
+	// format is the sink's format of the last plan (parquet, csv, iceberg).
+	format string
 	*sandbox.Clock
 }
 
@@ -85,6 +87,7 @@ sink:
 
 func (e *lumiEnv) plan(format string) *pipelines.Plan {
 	e.t.Helper()
+	e.format = format
 	path := filepath.Join(e.dir, "lumi.yaml")
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(lumiPipeline, format)), 0o644); err != nil {
 		e.t.Fatal(err)
@@ -115,8 +118,8 @@ func crashAt(point string) func(string) error {
 // every lead is the sandbox's current state (no gap).
 func (e *lumiEnv) checkLake(wantDupFree bool) {
 	e.t.Helper()
-	leads := laketest.Read(e.t, e.lake, "leads")
-	events := laketest.Read(e.t, e.lake, "events")
+	leads := e.read("leads")
+	events := e.read("events")
 	if d := laketest.Duplicates(laketest.Column(events, "event_uid")); len(d) > 0 {
 		e.t.Errorf("%d events are in the lake twice, e.g. %s", len(d), d[0])
 	}
@@ -204,68 +207,75 @@ func TestPullWritesTheLakeAndResumes(t *testing.T) {
 }
 
 func TestCrashBeforeTheCursorLeavesNoDuplicateAndNoGap(t *testing.T) {
-	for _, point := range []string{pipelines.PointAfterData, pipelines.PointAfterPublish, pipelines.PointAfterManifest} {
-		t.Run(point, func(t *testing.T) {
-			e := newLumiEnv(t, 90)
-			plan := e.plan("parquet")
-			if _, err := e.run(plan, pipelines.Options{}); err != nil {
-				t.Fatal(err)
-			}
-			// The vendor moves on, and the next run dies at the point.
-			e.Advance(time.Hour)
-			var moved []string
-			for _, l := range e.srv.Leads() {
-				if l.Status == "WAITING_FOR_CALL" && len(moved) < 3 {
-					moved = append(moved, l.ID)
-				}
-			}
-			for _, id := range moved {
-				if err := e.srv.SetStatus(id, "PROCESSING"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			e.Advance(time.Minute)
-			_, err := e.run(plan, pipelines.Options{CrashAt: crashAt(point)})
-			if !errors.Is(err, pipelines.ErrCrashed) {
-				t.Fatalf("want the simulated crash, got %v", err)
-			}
-			// More changes while the process is down.
-			e.Advance(time.Hour)
-			for _, id := range moved[:1] {
-				if err := e.srv.SetStatus(id, "FUNDED"); err != nil {
-					t.Fatal(err)
-				}
-			}
-			e.Advance(time.Minute)
-			sum, err := e.run(plan, pipelines.Options{})
-			if err != nil {
-				t.Fatalf("run after the crash: %v", err)
-			}
-			if len(sum.Recovered) != 1 {
-				t.Errorf("recovered = %v, want one note", sum.Recovered)
-			}
-			want := "rolled back"
-			if point == pipelines.PointAfterManifest {
-				want = "finished the commit"
-			}
-			if len(sum.Recovered) == 1 && !strings.Contains(sum.Recovered[0], want) {
-				t.Errorf("recovery %q, want %q", sum.Recovered[0], want)
-			}
-			for _, l := range laketest.Files(t, e.lake, "leads") {
-				if strings.Contains(filepath.Base(l), ".inprogress") {
-					t.Errorf("staged file left behind: %s", l)
-				}
-			}
-			e.checkLake(false)
-			runs, _ := e.store.Runs(context.Background(), state.RunFilter{Pipeline: "lumi-test"})
-			statuses := map[string]int{}
-			for _, r := range runs {
-				statuses[r.Status]++
-			}
-			if statuses[state.RunRunning]+statuses[state.RunCommitting] != 0 {
-				t.Errorf("unfinished runs left in the journal: %v", statuses)
-			}
-		})
+	for _, format := range []string{"parquet", "iceberg"} {
+		for _, point := range []string{pipelines.PointAfterData, pipelines.PointAfterPublish, pipelines.PointAfterManifest} {
+			t.Run(format+"/"+point, func(t *testing.T) { testCrashAt(t, format, point) })
+		}
+	}
+}
+
+func testCrashAt(t *testing.T, format, point string) {
+	e := newLumiEnv(t, 90)
+	plan := e.plan(format)
+	if _, err := e.run(plan, pipelines.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// The vendor moves on, and the next run dies at the point.
+	e.Advance(time.Hour)
+	var moved []string
+	for _, l := range e.srv.Leads() {
+		if l.Status == "WAITING_FOR_CALL" && len(moved) < 3 {
+			moved = append(moved, l.ID)
+		}
+	}
+	for _, id := range moved {
+		if err := e.srv.SetStatus(id, "PROCESSING"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Advance(time.Minute)
+	_, err := e.run(plan, pipelines.Options{CrashAt: crashAt(point)})
+	if !errors.Is(err, pipelines.ErrCrashed) {
+		t.Fatalf("want the simulated crash, got %v", err)
+	}
+	// More changes while the process is down.
+	e.Advance(time.Hour)
+	for _, id := range moved[:1] {
+		if err := e.srv.SetStatus(id, "FUNDED"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Advance(time.Minute)
+	sum, err := e.run(plan, pipelines.Options{})
+	if err != nil {
+		t.Fatalf("run after the crash: %v", err)
+	}
+	if len(sum.Recovered) != 1 {
+		t.Errorf("recovered = %v, want one note", sum.Recovered)
+	}
+	want := "rolled back"
+	if point == pipelines.PointAfterManifest {
+		want = "finished the commit"
+	}
+	if len(sum.Recovered) == 1 && !strings.Contains(sum.Recovered[0], want) {
+		t.Errorf("recovery %q, want %q", sum.Recovered[0], want)
+	}
+	for _, l := range laketest.Files(t, e.lake, "leads") {
+		if strings.Contains(filepath.Base(l), ".inprogress") {
+			t.Errorf("staged file left behind: %s", l)
+		}
+	}
+	if format == "iceberg" {
+		e.checkIceberg()
+	}
+	e.checkLake(false)
+	runs, _ := e.store.Runs(context.Background(), state.RunFilter{Pipeline: "lumi-test"})
+	statuses := map[string]int{}
+	for _, r := range runs {
+		statuses[r.Status]++
+	}
+	if statuses[state.RunRunning]+statuses[state.RunCommitting] != 0 {
+		t.Errorf("unfinished runs left in the journal: %v", statuses)
 	}
 }
 

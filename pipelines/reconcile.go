@@ -122,6 +122,9 @@ func runReconcile(ctx context.Context, plan *Plan, store *state.Store, opts Opti
 	}
 	ro, err := rp.Options(store, started)
 	if err == nil {
+		err = ReadIcebergLake(ctx, &ro)
+	}
+	if err == nil {
 		if opts.DryRun {
 			ro.Out = "" // build and print, write nothing
 		}

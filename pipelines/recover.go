@@ -114,14 +114,16 @@ func recoverRuns(ctx context.Context, plan *Plan, store *state.Store, current st
 		switch {
 		case dead:
 			if r.Status == state.RunCommitting {
-				if _, err := sinks.ReadManifest(ctx, sto, r.ID); err == nil {
+				committed, point, err := sinkCommitted(ctx, plan, store, sto, r.ID)
+				if err != nil {
+					return notes, fmt.Errorf("recover run %s: %w", r.ID, err)
+				}
+				if committed {
 					if err := store.CommitRun(ctx, r.ID, plan.Name(), r.Cursors, nil); err != nil {
 						return notes, fmt.Errorf("recover run %s: %w", r.ID, err)
 					}
-					note(fmt.Sprintf("finished the commit of run %s, which stopped after writing its manifest", r.ID))
+					note(fmt.Sprintf("finished the commit of run %s, which stopped after %s", r.ID, point))
 					continue
-				} else if !errors.Is(err, storage.ErrNotExist) {
-					return notes, fmt.Errorf("recover run %s: read its manifest: %w", r.ID, err)
 				}
 			}
 			if err := removeRunFiles(ctx, store, sto, r.ID); err != nil {
@@ -147,6 +149,20 @@ func recoverRuns(ctx context.Context, plan *Plan, store *state.Store, current st
 		}
 	}
 	return notes, nil
+}
+
+// sinkCommitted reports whether a dead run reached its sink's commit point,
+// and names that point.
+func sinkCommitted(ctx context.Context, plan *Plan, store *state.Store, sto storage.Storage, runID string) (bool, string, error) {
+	if plan.Iceberg != nil {
+		ok, err := icebergCommitted(ctx, plan, store, runID)
+		return ok, "its Iceberg commit", err
+	}
+	ok, err := lakeCommitted(ctx, sto, runID)
+	if err != nil {
+		err = fmt.Errorf("read its manifest: %w", err)
+	}
+	return ok, "writing its manifest", err
 }
 
 // recoverPushes deals with the push runs of this pipeline whose process

@@ -13,6 +13,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
+	"github.com/leadpipe/leadpipe/sinks/iceberg"
 )
 
 // Options control one run.
@@ -87,23 +88,25 @@ func (o *Options) crash(point string) error {
 
 // Summary is what a run did; the CLI prints it and the run journal keeps it.
 type Summary struct {
-	RunID     string                        `json:"run_id"`
-	Pipeline  string                        `json:"pipeline"`
-	Kind      string                        `json:"kind"`
-	Status    string                        `json:"status"`
-	DryRun    bool                          `json:"dry_run,omitempty"`
-	StartedAt time.Time                     `json:"started_at"`
-	Duration  time.Duration                 `json:"duration_ns"`
-	Rows      map[string]int64              `json:"rows,omitempty"`
-	Files     []sinks.WrittenFile           `json:"files,omitempty"`
-	Sink      string                        `json:"sink,omitempty"`
-	Cursors   map[string]sinks.CursorWindow `json:"cursors,omitempty"`
-	Unknowns  []schema.UnknownCount         `json:"unknown_values,omitempty"`
-	HTTP      connectors.HTTPStats          `json:"http"`
-	Recovered []string                      `json:"recovered,omitempty"`
-	Push      *PushSummary                  `json:"push,omitempty"`
-	Reconcile *ReconcileSummary             `json:"reconcile,omitempty"`
-	Error     string                        `json:"error,omitempty"`
+	RunID     string              `json:"run_id"`
+	Pipeline  string              `json:"pipeline"`
+	Kind      string              `json:"kind"`
+	Status    string              `json:"status"`
+	DryRun    bool                `json:"dry_run,omitempty"`
+	StartedAt time.Time           `json:"started_at"`
+	Duration  time.Duration       `json:"duration_ns"`
+	Rows      map[string]int64    `json:"rows,omitempty"`
+	Files     []sinks.WrittenFile `json:"files,omitempty"`
+	// Iceberg is what an Iceberg sink's commit did to each table pair.
+	Iceberg   map[string]iceberg.TableResult `json:"iceberg,omitempty"`
+	Sink      string                         `json:"sink,omitempty"`
+	Cursors   map[string]sinks.CursorWindow  `json:"cursors,omitempty"`
+	Unknowns  []schema.UnknownCount          `json:"unknown_values,omitempty"`
+	HTTP      connectors.HTTPStats           `json:"http"`
+	Recovered []string                       `json:"recovered,omitempty"`
+	Push      *PushSummary                   `json:"push,omitempty"`
+	Reconcile *ReconcileSummary              `json:"reconcile,omitempty"`
+	Error     string                         `json:"error,omitempty"`
 }
 
 // TotalRows is the number of rows over every table.

@@ -71,12 +71,15 @@ func resolveTransforms(f *config.File, plan *Plan) {
 	}
 	plan.Privacy = policy
 	plan.Transforms = chain
-	if plan.Sink != nil {
+	if p.Sink != nil {
 		pr, err := proj.Build()
 		if err != nil {
 			v.Errorf("transforms", "%v", err)
 			return
 		}
-		plan.Sink = pr.Format(plan.Sink)
+		plan.Projection = pr
+		if plan.Sink != nil {
+			plan.Sink = pr.Format(plan.Sink)
+		}
 	}
 }

@@ -48,7 +48,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("open lake: %w", err)
 	}
 	r.Lake = st.URL("")
-	lake, err := loadLake(ctx, &lakeReader{st: st, url: r.Lake, mem: memory.DefaultAllocator})
+	lake, err := loadLake(ctx, &lakeReader{st: st, url: r.Lake, mem: memory.DefaultAllocator, files: o.TableFiles})
 	if err != nil {
 		return nil, err
 	}

@@ -76,16 +76,30 @@ func (f *frame) ts(col string, i int) time.Time {
 
 // lakeReader reads canonical tables from a lake root.
 type lakeReader struct {
-	st  storage.Storage
-	url string
-	mem memory.Allocator
+	st    storage.Storage
+	url   string
+	mem   memory.Allocator
+	files func(ctx context.Context, table string) ([]string, error) // see Options.TableFiles
+}
+
+// list returns the keys of a table's files.
+func (l *lakeReader) list(ctx context.Context, table string) ([]storage.ObjectInfo, error) {
+	if l.files == nil {
+		return l.st.List(ctx, table+"/")
+	}
+	keys, err := l.files(ctx, table)
+	out := make([]storage.ObjectInfo, len(keys))
+	for i, k := range keys {
+		out[i] = storage.ObjectInfo{Key: k}
+	}
+	return out, err
 }
 
 // readTable reads every published file of a table (Parquet or CSV, any
 // vendor and date partition), keeping the named columns. A file without a
 // column (written by an older schema) gives nulls for it.
 func (l *lakeReader) readTable(ctx context.Context, t *schema.Table, cols []string) (*frame, error) {
-	objs, err := l.st.List(ctx, t.Name+"/")
+	objs, err := l.list(ctx, t.Name)
 	if err != nil {
 		return nil, fmt.Errorf("list lake table %s at %s: %w", t.Name, l.url, err)
 	}

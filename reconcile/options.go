@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -35,6 +36,10 @@ type Options struct {
 	// Lake is the lake root: a directory, file:// or s3://bucket/prefix.
 	Lake        string
 	LakeStorage storage.Options
+	// TableFiles lists the data files of a table (keys under Lake) when
+	// the lake is a set of Iceberg tables, whose files only a snapshot
+	// names; nil lists <Lake>/<table>/, the Parquet or CSV lake's layout.
+	TableFiles func(ctx context.Context, table string) ([]string, error)
 	// Store is the state store with the push ledger and the run journal.
 	Store *state.Store
 	// Out is where the report files are written (a directory, file:// or

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ var demoRates = map[string]string{
 }
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var out, stateDir string
+	var out, stateDir, format string
 	var opts sandbox.Options
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -58,6 +59,9 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 			if err != nil {
 				return err
 			}
+			if !slices.Contains(demoFormats, format) {
+				return withCode(exitInvalid, fmt.Errorf("--format must be %s, got %q", strings.Join(demoFormats, " or "), format))
+			}
 			// With --out s3://..., the lake goes to S3 and the pipelines and
 			// state stay local (demo_s3.go).
 			local, lake := out, ""
@@ -82,6 +86,7 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 			defer run.Close()
 			env := run.Env()
 			env["LEADPIPE_LAKE"] = lake
+			env["LEADPIPE_FORMAT"] = format
 			// The sandboxes answer at once; the examples' production rate
 			// limits would only make the demo slow.
 			for k, v := range demoRates {
@@ -147,7 +152,13 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 			if err := runDemoReconcile(cmd, g, dir, lake, env, lookup, store); err != nil {
 				return err
 			}
-			printDemoQueries(g, lake, s3out)
+			if format == "iceberg" {
+				if err := printIcebergQueries(cmd.Context(), g.stdout, lake, store.Path()); err != nil {
+					return err
+				}
+			} else {
+				printDemoQueries(g, lake, s3out)
+			}
 			fmt.Fprintf(g.stdout, `
 The demo's directory is a leadpipe project (%s): inside it, the history,
 the push ledger and the report read the demo's state with no flags:
@@ -162,6 +173,7 @@ the push ledger and the report read the demo's state with no flags:
 	}
 	cmd.Flags().StringVar(&out, "out", "./leadpipe-demo", "output directory, or s3://bucket/prefix (replaced if it holds an earlier demo)")
 	cmd.Flags().StringVar(&stateDir, "state-dir", "./leadpipe-demo-state", "with an s3:// --out: the local directory for the pipelines and the state store")
+	cmd.Flags().StringVar(&format, "format", "parquet", "the lake's format: parquet, or iceberg (tables with their current state, in an SQLite catalog beside the state)")
 	cmd.Flags().IntVar(&opts.Size, "size", 0, "records per vendor sandbox (0: a few hundred)")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "sandbox dataset seed")
 	return cmd

@@ -136,6 +136,9 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
 				}
 				o.Pipelines = sched
 			}
+			if err := pipelines.ReadIcebergLake(cmd.Context(), &o); err != nil {
+				return withCode(exitFailed, err)
+			}
 			res, err := reconcile.Run(cmd.Context(), o)
 			if err != nil {
 				return withCode(exitFailed, err)

@@ -68,8 +68,8 @@ func CheckCatalog(location string) error {
 	return fmt.Errorf("unknown catalog kind %q; use an SQLite file (a path, or sqlite:PATH)", scheme)
 }
 
-// sqlitePath is the file of a sqlite: location.
-func sqlitePath(location string) string {
+// SQLitePath is the file of a sqlite: location.
+func SQLitePath(location string) string {
 	if CatalogScheme(location) != "sqlite" || !strings.Contains(location, ":") {
 		return location
 	}
@@ -87,7 +87,7 @@ func statCatalog(location string) (os.FileInfo, error) {
 	if CatalogScheme(location) != "sqlite" {
 		return nil, CheckCatalog(location)
 	}
-	return os.Stat(sqlitePath(location))
+	return os.Stat(SQLitePath(location))
 }
 
 // openSQLite opens (creating, unless readOnly) a catalog database file. It
@@ -96,7 +96,7 @@ func statCatalog(location string) (os.FileInfo, error) {
 // pipelines queue instead of failing, and immediate transactions so a
 // writer takes its lock up front instead of failing to upgrade one.
 func openSQLite(ctx context.Context, location string, readOnly bool) (*sql.DB, sqlcat.SupportedDialect, string, error) {
-	p := sqlitePath(location)
+	p := SQLitePath(location)
 	if p == "" {
 		return nil, "", "", errors.New("the SQLite catalog needs a file path")
 	}

@@ -138,7 +138,7 @@ func Open(ctx context.Context, opts Options) (*Sink, error) {
 	ctx = s.ctx(ctx)
 	if opts.ReadOnly {
 		if _, err := statCatalog(opts.Catalog); err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrNoCatalog, sqlitePath(opts.Catalog))
+			return nil, fmt.Errorf("%w: %s", ErrNoCatalog, SQLitePath(opts.Catalog))
 		}
 	}
 	cat, desc, err := openCatalog(ctx, opts.Catalog, props, opts.ReadOnly)
@@ -412,4 +412,30 @@ func (s *Sink) RunCommitted(ctx context.Context, runID string) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// DataFileKeys lists the data files of a table's current snapshot, as keys
+// relative to the warehouse; a table that does not exist has none.
+func (s *Sink) DataFileKeys(ctx context.Context, name string) ([]string, error) {
+	ctx = s.ctx(ctx)
+	tbl, err := s.cat.LoadTable(ctx, s.ident(name))
+	if errors.Is(err, catalog.ErrNoSuchTable) {
+		return nil, nil
+	}
+	if err != nil || tbl.CurrentSnapshot() == nil {
+		return nil, err
+	}
+	tasks, err := tbl.Scan().PlanFiles(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the data files of %s: %w", name, err)
+	}
+	out := make([]string, 0, len(tasks))
+	for _, t := range tasks {
+		k := s.Key(t.File.FilePath())
+		if k == "" {
+			return nil, fmt.Errorf("%s: data file %s is outside the warehouse %s", name, t.File.FilePath(), s.warehouse)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }

@@ -46,7 +46,8 @@ type Run struct {
 	tables map[string]*runTable
 	open   []*dataFile // open data files, least recently used first
 	seq    int
-	closed bool
+	// closed: no more writes (Close or Abort); committed: Commit ran.
+	closed, committed bool
 }
 
 // runTable is what a run writes for one canonical table.
@@ -505,6 +506,55 @@ func (r *Run) finish(ctx context.Context, f *dataFile) error {
 	return nil
 }
 
+// Close finishes the run's data files: every one is complete and durable,
+// and referenced by no snapshot until Commit. Rows a newer version later
+// in the run superseded are dropped from the current-state files here.
+func (r *Run) Close(ctx context.Context) error {
+	if r.closed {
+		return nil
+	}
+	ctx = r.s.ctx(ctx)
+	for len(r.open) > 0 {
+		if err := r.finish(ctx, r.open[0]); err != nil {
+			return err
+		}
+	}
+	r.closed = true
+	for _, name := range sortedKeys(r.tables) {
+		if err := r.dropSuperseded(ctx, r.tables[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Files describes the run's data files, once closed: the history files
+// and the current-state files it adds (keys relative to the warehouse).
+func (r *Run) Files() []sinks.WrittenFile {
+	var out []sinks.WrittenFile
+	day := r.day.ToTime().Format("2006-01-02")
+	for _, name := range sortedKeys(r.tables) {
+		rt := r.tables[name]
+		for _, group := range [][]*dataFile{rt.histFiles, rt.curFiles} {
+			for _, f := range group {
+				if f.df == nil || f.rows == 0 {
+					continue
+				}
+				t := name
+				if f.current {
+					t += CurrentSuffix
+				}
+				vendor, _ := f.parts[rt.histPartIDs.vendor].(string)
+				if f.current {
+					vendor, _ = f.parts[rt.curPartIDs.vendor].(string)
+				}
+				out = append(out, sinks.WrittenFile{Key: r.s.Key(f.path), Table: t, Vendor: vendor, Date: day, Rows: f.rows, Bytes: f.df.FileSizeBytes()})
+			}
+		}
+	}
+	return out
+}
+
 // Abort stops the run's writes. The files already written are referenced
 // by no snapshot; the journal lists them for removal.
 func (r *Run) Abort() {
@@ -512,7 +562,7 @@ func (r *Run) Abort() {
 		_ = f.w.Close()
 	}
 	r.open = nil
-	r.closed = true
+	r.closed, r.committed = true, true
 }
 
 // TableResult is what a run committed to one canonical table's pair of
@@ -558,24 +608,18 @@ const maxAttempts = 5
 // committed to the same tables in between, the commit is rebuilt on the
 // new state and tried again.
 func (r *Run) Commit(ctx context.Context) (*Result, error) {
-	if r.closed {
-		return nil, errors.New("iceberg: commit of a closed run")
+	if r.committed {
+		return nil, errors.New("iceberg: a run commits once")
 	}
+	if err := r.Close(ctx); err != nil {
+		return nil, err
+	}
+	r.committed = true
 	ctx = r.s.ctx(ctx)
-	for len(r.open) > 0 {
-		if err := r.finish(ctx, r.open[0]); err != nil {
-			return nil, err
-		}
-	}
-	r.closed = true
 	res := &Result{Tables: map[string]TableResult{}}
 	var total int64
-	for _, name := range sortedKeys(r.tables) {
-		rt := r.tables[name]
+	for _, rt := range r.tables {
 		total += rt.rows
-		if err := r.dropSuperseded(ctx, rt); err != nil {
-			return nil, err
-		}
 	}
 	if total == 0 {
 		return nil, ErrNothingToCommit

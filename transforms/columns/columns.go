@@ -240,8 +240,12 @@ type Projection struct {
 	tables map[*schema.Table]*schema.Table
 }
 
-// Table is the table t's files are written as (t itself when whole).
+// Table is the table t's files are written as (t itself when whole, or
+// when p is nil).
 func (p *Projection) Table(t *schema.Table) *schema.Table {
+	if p == nil {
+		return t
+	}
 	if d, ok := p.tables[t]; ok {
 		return d
 	}
