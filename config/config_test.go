@@ -72,7 +72,7 @@ push:
 		`pipelines/bad.yaml:6: source.file.path: is required`,
 		`pipelines/bad.yaml:7: source.file.encoding: must be utf-8`,
 		`pipelines/bad.yaml:9: sink.path: environment variable LAKE is not set`,
-		`pipelines/bad.yaml:10: sink.format: must be parquet or csv, got "orc"`,
+		`pipelines/bad.yaml:10: sink.format: must be parquet, csv or iceberg, got "orc"`,
 		`pipelines/bad.yaml:12: sink.parquet.compresion: unknown key "compresion" (did you mean "compression"?)`,
 		`push: a pipeline has exactly one destination`,
 	} {

@@ -399,7 +399,7 @@ sink:
 		path + `:6: source.config.base_url: must be an http(s) URL`,
 		path + `:8: source.config.pasword: unknown key "pasword" (did you mean "password"?)`,
 		path + `:9: source.config.page_size: must be 1..100`,
-		path + `:12: sink.format: must be parquet or csv, got "orc"`,
+		path + `:12: sink.format: must be parquet, csv or iceberg, got "orc"`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)

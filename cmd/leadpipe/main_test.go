@@ -142,7 +142,7 @@ func TestValidateReportsEveryProblemWithItsLine(t *testing.T) {
 	}
 	for _, want := range []string{
 		bad + ":1: name:", bad + `:3: source.connector: unknown connector "nope"`,
-		bad + `:6: sink.format: must be parquet or csv`, bad + `:7: sink.extra: unknown key "extra"`,
+		bad + `:6: sink.format: must be parquet, csv or iceberg`, bad + `:7: sink.extra: unknown key "extra"`,
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("missing %q in:\n%s", want, errs)
