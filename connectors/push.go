@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/leadpipe/leadpipe/schema"
 )
 
 // Pusher is implemented by connectors that can send rows to their vendor.
@@ -135,6 +137,19 @@ type Field struct {
 	// currency marker in the input is rejected.
 	PlainNumber bool
 	Doc         string
+	// Privacy is the kind of personal data the field carries: what the
+	// privacy policy does with it in receipts, rejects and the ledger. A
+	// phone field is a phone without saying so; a field left Unclassified
+	// is judged by its name.
+	Privacy schema.PrivacyClass
+}
+
+// Class is the field's privacy class (TypePhone fields are phones).
+func (f Field) Class() schema.PrivacyClass {
+	if f.Privacy == schema.Unclassified && f.Type == TypePhone {
+		return schema.Phone
+	}
+	return f.Privacy
 }
 
 // Number is a decimal number kept as its canonical text ("15000",

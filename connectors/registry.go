@@ -39,6 +39,34 @@ type Spec struct {
 	// Decodes lists the streams a file of vendor records can hold (see
 	// Decoder); empty when the connector cannot read files.
 	Decodes []string
+	// Attributes declares the privacy class of every key the connector
+	// writes into each table's attributes (see schema.AttrClasses). The
+	// privacy policy acts on these classes; it judges by name only keys no
+	// declaration covers (a vendor's new field, custom fields). The
+	// conformance suite fails on a key the connector writes undeclared.
+	Attributes map[*schema.Table]schema.AttrClasses
+	// PushPrivacy declares the privacy class of the personal fields of each
+	// push target (target → field → class), and of fields whose name
+	// suggests what they are not (lofty's cannotEmail is a flag): what the
+	// privacy policy does with them in receipts, rejects and the ledger.
+	// Fields it leaves out are judged by name (phone-typed ones are phones).
+	PushPrivacy map[string]map[string]schema.PrivacyClass
+}
+
+// TargetFields applies the spec's PushPrivacy to the fields of a target.
+func (s *Spec) TargetFields(target string, fields []Field) []Field {
+	decl := s.PushPrivacy[target]
+	if len(decl) == 0 {
+		return fields
+	}
+	out := make([]Field, len(fields))
+	for i, f := range fields {
+		if c, ok := decl[f.Name]; ok {
+			f.Privacy = c
+		}
+		out[i] = f
+	}
+	return out
 }
 
 // StreamSpec describes one stream a connector can read.

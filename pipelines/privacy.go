@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/transforms/privacy"
 )
 
@@ -83,10 +84,11 @@ func bindPushPrivacy(ctx context.Context, plan *Plan, store *state.Store, header
 	}
 	pp := plan.Push
 	var fields map[string]string
+	var classes map[string]schema.PrivacyClass
 	if pp.Mapping != nil {
-		fields = pp.Mapping.Columns()
+		fields, classes = pp.Mapping.Columns(), pp.Mapping.Classes()
 	}
-	scrub, err := plan.Privacy.Push(plan.File.Path, header, fields, pp.KeyColumns)
+	scrub, err := plan.Privacy.Push(plan.File.Path, header, fields, classes, pp.KeyColumns)
 	if err != nil {
 		return nil, err
 	}

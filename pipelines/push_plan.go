@@ -101,7 +101,7 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 		v.Errorf("push.target", "%v", err)
 		return pp
 	}
-	pp.Fields = t.Fields()
+	pp.Fields = pp.Spec.TargetFields(pp.Target, t.Fields())
 	pp.Mapping = mapping.Compile(v, "push.fields", &p.Push.Fields, pp.Fields)
 	resolveAttachments(f, p, pp)
 	return pp

@@ -37,7 +37,7 @@ func resolveTransforms(f *config.File, plan *Plan) {
 				v.Errorf(at+".privacy", "a pipeline has one privacy policy; merge this one into the one above")
 				continue
 			}
-			policy = privacy.Compile(v, at+".privacy", &t.Privacy, push)
+			policy = privacy.Compile(v, at+".privacy", &t.Privacy, push, declared(plan))
 			if !push {
 				chain = append(chain, policy)
 			}
@@ -65,7 +65,7 @@ func resolveTransforms(f *config.File, plan *Plan) {
 		if push {
 			policy = privacy.DefaultPush()
 		} else {
-			policy = privacy.Default()
+			policy = privacy.Default(declared(plan))
 			chain = append(chain, policy)
 		}
 	}
@@ -82,4 +82,13 @@ func resolveTransforms(f *config.File, plan *Plan) {
 			plan.Sink = pr.Format(plan.Sink)
 		}
 	}
+}
+
+// declared is what the pull's connector declares of the attribute keys it
+// writes (nil without a connector: every key is judged by its name).
+func declared(plan *Plan) privacy.Declared {
+	if plan.Source == nil {
+		return nil
+	}
+	return plan.Source.Attributes
 }

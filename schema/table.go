@@ -32,7 +32,11 @@ type Column struct {
 	Canonical string
 	Kind      Kind
 	Dict      bool // low cardinality: dictionary-encode in Parquet
-	Index     int
+	// Privacy is the kind of personal data the column holds, from the
+	// field's `pii` tag: what the privacy policy acts on, and what
+	// `leadpipe schema` shows. Every canonical column declares one.
+	Privacy PrivacyClass
+	Index   int
 	// offset is where the field lives inside the row struct. Accessors use it
 	// so that writers and transforms handle every table with one loop instead
 	// of a hand-written accessor per column.
@@ -122,9 +126,16 @@ func NewTable[T any](name, key string) *Table {
 			if _, dup := t.byName[colName]; dup {
 				panic(fmt.Sprintf("schema: %s.%s declared twice", name, colName))
 			}
+			class := Unclassified
+			if pii, ok := f.Tag.Lookup("pii"); ok {
+				if class, ok = ParsePrivacyClass(pii); !ok || class == Unclassified {
+					panic(fmt.Sprintf("schema: %s.%s has an unknown pii class %q", name, colName, pii))
+				}
+			}
 			t.byName[colName] = len(t.Columns)
 			t.Columns = append(t.Columns, Column{
-				Name: colName, Canonical: colName, Kind: kind, Dict: opts == "dict", Index: len(t.Columns), offset: base + f.Offset,
+				Name: colName, Canonical: colName, Kind: kind, Dict: opts == "dict", Privacy: class, Index: len(t.Columns),
+				offset: base + f.Offset,
 			})
 		}
 	}

@@ -382,12 +382,40 @@ transforms:
 		t.Fatalf("validate exited %d:\n%s\n%s", code, out, errs)
 	}
 	for _, want := range []string{
-		p + ":10: warning: transforms[0].privacy.columns.email: keeps email (email) in the lake as it is",
-		p + ":11: warning: transforms[0].privacy.columns.date_of_birth: keeps date_of_birth (date of birth)",
-		p + ":13: warning: transforms[0].privacy.attributes.drivers_license_number: keeps drivers_license_number (government id)",
+		p + ":10: warning: transforms[0].privacy.columns.email: keeps email (an email address) in the lake as it is",
+		p + ":11: warning: transforms[0].privacy.columns.date_of_birth: keeps date_of_birth (a date of birth)",
+		p + ":13: warning: transforms[0].privacy.attributes.drivers_license_number: keeps drivers_license_number (a government id)",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("missing %q in:\n%s", want, errs)
 		}
+	}
+
+	// Keeping what is not personal says nothing: term_unit is not a street
+	// and Lofty's houseToSell is a Yes/No, whatever their words suggest.
+	q := filepath.Join(dir, "business.yaml")
+	os.WriteFile(q, []byte(`name: business
+source:
+  connector: lofty
+  config: {access_token: t, phone_region: AU}
+sink:
+  path: lake
+transforms:
+  - privacy:
+      columns:
+        term_unit: keep
+      attributes:
+        houseToSell: keep
+        streetAddress: keep
+`), 0o644)
+	code, out, errs = cli(t, "validate", q)
+	if code != 0 || !strings.Contains(out, ": ok (") {
+		t.Fatalf("validate exited %d:\n%s\n%s", code, out, errs)
+	}
+	if strings.Contains(errs, "term_unit") || strings.Contains(errs, "houseToSell") {
+		t.Errorf("validate warns about business fields:\n%s", errs)
+	}
+	if want := q + ":13: warning: transforms[0].privacy.attributes.streetAddress: keeps streetAddress (a home address)"; !strings.Contains(errs, want) {
+		t.Errorf("missing %q in:\n%s", want, errs)
 	}
 }

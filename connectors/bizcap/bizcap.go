@@ -231,8 +231,10 @@ func init() {
 			{Name: "leads", Description: "create a lead (POST /lead/new) with Bizcap's documented rules, then upload its attachments (POST /attachments/new); update with PATCH /lead/{id}",
 				Lookup: "partnerLeadReferenceId (set to the row key), found by scanning GET /lead newest pages first", Update: true},
 		},
-		Sample:    sample,
-		NewConfig: func() any { return &Config{} },
+		Sample:      sample,
+		Attributes:  attributes,
+		PushPrivacy: pushPrivacy,
+		NewConfig:   func() any { return &Config{} },
 		New: func(cfg any, env connectors.Env) (connectors.Connector, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

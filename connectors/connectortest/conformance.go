@@ -1,7 +1,9 @@
 package connectortest
 
 import (
+	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -174,6 +176,17 @@ func Run(t *testing.T, h Harness) {
 			t.Errorf("the error does not name the vendor: %v", res.Err)
 		}
 	})
+	t.Run("every attribute key has a privacy class", func(t *testing.T) {
+		sb := h.Start(t, max(3*ps, 60))
+		res := h.read(t, sb, sb.Config, nil)
+		if res.Err != nil {
+			t.Fatalf("read: %v", res.Err)
+		}
+		spec, _ := connectors.Lookup(h.Connector)
+		for _, key := range UndeclaredAttributes(spec, &res.Batch) {
+			t.Errorf("%s writes attribute %s, and declares no privacy class for it (connectors.Spec.Attributes)", h.Connector, key)
+		}
+	})
 	t.Run("unknown enum values", func(t *testing.T) {
 		sb := h.Start(t, 3*ps)
 		sb.InjectUnknownValues()
@@ -185,6 +198,58 @@ func Run(t *testing.T, h Harness) {
 			t.Error("no unknown value was counted")
 		}
 	})
+}
+
+// UndeclaredAttributes lists the attribute keys (table.attributes.path) of
+// the rows that the connector's declarations do not cover.
+func UndeclaredAttributes(spec *connectors.Spec, b *schema.Batch) []string {
+	found := map[string]bool{}
+	for _, rows := range b.Tables() {
+		col, ok := rows.Table.Column("attributes")
+		if !ok {
+			continue
+		}
+		decl := spec.Attributes[rows.Table]
+		for i := range rows.Len() {
+			raw := *rows.Row(i).Str(col)
+			if raw == "" {
+				continue
+			}
+			var v any
+			if err := json.Unmarshal([]byte(raw), &v); err != nil {
+				found[rows.Table.Name+".attributes (not JSON)"] = true
+				continue
+			}
+			walkKeys(v, nil, func(path []string) {
+				if _, _, ok := decl.Lookup(path...); !ok {
+					found[rows.Table.Name+".attributes."+strings.Join(path, ".")] = true
+				}
+			})
+		}
+	}
+	out := make([]string, 0, len(found))
+	for k := range found {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// walkKeys calls fn with the path of every key in v; list elements share
+// their key's path.
+func walkKeys(v any, path []string, fn func([]string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p := append(path[:len(path):len(path)], k)
+			fn(p)
+			walkKeys(e, p, fn)
+		}
+	case []any:
+		for _, e := range x {
+			walkKeys(e, path, fn)
+		}
+	}
 }
 
 // checkUIDs checks the canonical key of every row: present, prefixed with

@@ -199,8 +199,10 @@ func init() {
 				Lookup: "the PDF already saved under agreements_dir"},
 			{Name: TargetLoanFiles, Description: "upload the signed agreement and bank statement (loan/files/upload)"},
 		},
-		Sample:    sample,
-		NewConfig: func() any { return &Config{} },
+		Sample:      sample,
+		Attributes:  attributes,
+		PushPrivacy: pushPrivacy,
+		NewConfig:   func() any { return &Config{} },
 		New: func(cfg any, env connectors.Env) (connectors.Connector, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

@@ -421,9 +421,11 @@ func init() {
 			{Name: "leads", Description: "create a lead (POST /v1.0/leads) after checking it is not already at Lofty",
 				Lookup: "key tag (key_tag), then e-mail, then phone (GET /v1.0/leads with preciseSearchFlag)", Update: true},
 		},
-		Sample:    sample,
-		Decodes:   []string{"leads"},
-		NewConfig: func() any { return &Config{} },
+		Sample:      sample,
+		Decodes:     []string{"leads"},
+		Attributes:  attributes,
+		PushPrivacy: pushPrivacy,
+		NewConfig:   func() any { return &Config{} },
 		New: func(cfg any, env connectors.Env) (connectors.Connector, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

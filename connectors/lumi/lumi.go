@@ -137,9 +137,11 @@ func init() {
 		Targets: []connectors.TargetSpec{
 			{Name: "leads", Description: "create a lead (POST /leads) with Lumi's documented validation", Lookup: "external_id"},
 		},
-		Sample:    sample,
-		Decodes:   []string{"leads", "loans"},
-		NewConfig: func() any { return &Config{} },
+		Sample:      sample,
+		Decodes:     []string{"leads", "loans"},
+		Attributes:  attributes,
+		PushPrivacy: pushPrivacy,
+		NewConfig:   func() any { return &Config{} },
 		New: func(cfg any, env connectors.Env) (connectors.Connector, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

@@ -323,8 +323,10 @@ func init() {
 			{Name: "transactions", Description: "record a ledger transaction (POST /v1/transactions)",
 				Lookup: "externalId (GET /v1/transactions?externalId=)"},
 		},
-		Sample:    sample,
-		NewConfig: func() any { return &Config{} },
+		Sample:      sample,
+		Attributes:  attributes,
+		PushPrivacy: pushPrivacy,
+		NewConfig:   func() any { return &Config{} },
 		New: func(cfg any, env connectors.Env) (connectors.Connector, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/schema"
 )
 
 // Source is how one vendor field gets its value. In YAML it is a column
@@ -32,8 +33,9 @@ type Source struct {
 	Column string `yaml:"column"`
 	Value  any    `yaml:"value"`
 	Expr   string `yaml:"expr"`
-	// DateFormat is the input's date layout, in Go form (02/01/2006) or
-	// the common forms dd/mm/yyyy, mm/dd/yyyy, yyyy-mm-dd, dd.mm.yyyy.
+	// DateFormat is the input's date format, in the common tokens
+	// (dd/mm/yyyy, mm/dd/yyyy, yyyy-mm-dd, d.m.yy, MMM d, yyyy, d MMMM
+	// yyyy, EEE dd/MM/yyyy...) or as a Go layout (02/01/2006).
 	DateFormat string `yaml:"date_format"`
 	// Split separates list items (default "|", then ",").
 	Split string `yaml:"split"`
@@ -129,7 +131,11 @@ func Compile(v *config.Validator, path string, node *yaml.Node, target []connect
 			v.Errorf(fp, "set exactly one of column, value or expr")
 		}
 		if src.DateFormat != "" {
-			fm.layout = goLayout(src.DateFormat)
+			layout, err := DateLayout(src.DateFormat)
+			if err != nil {
+				v.Errorf(fp+".date_format", "%v", err)
+			}
+			fm.layout = layout
 			if f.Type != connectors.TypeDate {
 				v.Errorf(fp+".date_format", "applies to date fields; %s is %s", f.Name, f.Type)
 			}
@@ -185,6 +191,16 @@ func (m *Mapping) FieldsOfType(t connectors.FieldType) (names, paths []string) {
 		}
 	}
 	return names, paths
+}
+
+// Classes gives the privacy class of every mapped vendor field, as the
+// connector declares it (Unclassified: judged by its name).
+func (m *Mapping) Classes() map[string]schema.PrivacyClass {
+	out := make(map[string]schema.PrivacyClass, len(m.fields))
+	for _, f := range m.fields {
+		out[f.field.Name] = f.field.Class()
+	}
+	return out
 }
 
 // Problem is one value that could not be mapped.
@@ -306,7 +322,7 @@ func parse(f fieldMap, raw any) (any, error) {
 		}
 		return nil, fmt.Errorf("%q is not true/false or yes/no", s)
 	case connectors.TypeDate:
-		return parseDate(s, f.layout)
+		return parseDate(s, f.layout, f.src.DateFormat)
 	case connectors.TypeList:
 		sep := f.src.Split
 		if sep == "" {
@@ -362,28 +378,92 @@ func ParseNumber(s string) (string, error) {
 	return out, nil
 }
 
-var commonDates = map[string]string{
-	"dd/mm/yyyy": "02/01/2006", "mm/dd/yyyy": "01/02/2006", "yyyy-mm-dd": "2006-01-02",
-	"dd.mm.yyyy": "02.01.2006", "dd-mm-yyyy": "02-01-2006", "yyyy/mm/dd": "2006/01/02",
-	"d/m/yyyy": "2/1/2006", "m/d/yyyy": "1/2/2006",
+// DateLayout turns a date_format into a Go layout. It reads the tokens
+// people write: yyyy and yy (year); mm, m, MM and M (month number: these
+// are dates, so m is never minutes); MMM (Jan) and MMMM (January), in any
+// case; dd and d (day); EEE or ddd (Mon) and EEEE or dddd (Monday).
+// Everything else is kept as written. A format with digits in it is
+// already a Go layout (02/01/2006) and is used as it is.
+func DateLayout(format string) (string, error) {
+	if strings.ContainsAny(format, "0123456789") {
+		return format, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(format); {
+		c := format[i]
+		j := i
+		for j < len(format) && lowerASCII(format[j]) == lowerASCII(c) {
+			j++
+		}
+		n := j - i
+		tok := format[i:j]
+		switch lowerASCII(c) {
+		case 'y':
+			switch n {
+			case 4:
+				b.WriteString("2006")
+			case 2:
+				b.WriteString("06")
+			default:
+				return "", fmt.Errorf("%q: a year is yyyy or yy, not %s", format, tok)
+			}
+		case 'm':
+			switch {
+			case n == 1:
+				b.WriteString("1")
+			case n == 2:
+				b.WriteString("01")
+			case n == 3:
+				b.WriteString("Jan")
+			default:
+				b.WriteString("January")
+			}
+		case 'd':
+			switch {
+			case n == 1:
+				b.WriteString("2")
+			case n == 2:
+				b.WriteString("02")
+			case n == 3:
+				b.WriteString("Mon")
+			default:
+				b.WriteString("Monday")
+			}
+		case 'e':
+			if n == 3 {
+				b.WriteString("Mon")
+			} else {
+				b.WriteString("Monday")
+			}
+		default:
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+				return "", fmt.Errorf("%q: %q is not a date token (use yyyy, mm, MMM, dd, EEE)", format, tok)
+			}
+			b.WriteString(tok)
+		}
+		i = j
+	}
+	return b.String(), nil
 }
 
-func goLayout(f string) string {
-	if l, ok := commonDates[strings.ToLower(f)]; ok {
-		return l
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	return f
+	return c
 }
 
 // defaultDates are tried in order when no date_format is given: ISO, then
 // day-first (the convention of every market leadpipe's vendors serve).
 var defaultDates = []string{"2006-01-02", "02/01/2006", "2/1/2006", "02.01.2006", "2.1.2006", "02-01-2006", "2006/01/02"}
 
-func parseDate(s, layout string) (any, error) {
+// parseDate reads s with layout, the Go form of format (the date_format
+// as the user wrote it, which is what an error quotes).
+func parseDate(s, layout, format string) (any, error) {
 	if layout != "" {
 		t, err := time.Parse(layout, s)
 		if err != nil {
-			return nil, fmt.Errorf("%q does not match the date format %s", s, layout)
+			return nil, fmt.Errorf("%q does not match the date format %s", s, format)
 		}
 		return connectors.Date{Time: t}, nil
 	}
@@ -405,8 +485,11 @@ func normalizePhone(s string, f connectors.Field) string {
 		// written, for the vendor's validation to judge.
 		return s
 	}
+	// A number that is not valid for its region is passed on as written:
+	// converting it would make up a number, and the vendor's validation
+	// (or the vendor) judges it as typed.
 	n, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+	if err != nil || !phonenumbers.IsValidNumber(n) {
 		return s
 	}
 	if f.Format == "national" {

@@ -132,3 +132,59 @@ func TestHashIsStableAndSeesChanges(t *testing.T) {
 		t.Error("different content hashes the same")
 	}
 }
+
+func TestDateFormatsReadCommonTokensAndAreQuotedAsWritten(t *testing.T) {
+	for _, tc := range []struct{ format, in, want string }{
+		{"dd/mm/yyyy", "14/02/1988", "1988-02-14"},
+		{"mm/dd/yyyy", "02/14/1988", "1988-02-14"},
+		{"d.m.yy", "4.7.90", "1990-07-04"},
+		{"MMM d, yyyy", "Jul 4, 1990", "1990-07-04"},
+		{"MMM d, yyyy", "JUL 4, 1990", "1990-07-04"},
+		{"d MMMM yyyy", "4 July 1990", "1990-07-04"},
+		{"EEE dd/MM/yyyy", "Wed 04/07/1990", "1990-07-04"},
+		{"yyyy-mm-dd", "1990-07-04", "1990-07-04"},
+		{"02/01/2006", "04/07/1990", "1990-07-04"}, // a Go layout
+	} {
+		layout, err := DateLayout(tc.format)
+		if err != nil {
+			t.Errorf("%s: %v", tc.format, err)
+			continue
+		}
+		got, err := parseDate(tc.in, layout, tc.format)
+		if err != nil {
+			t.Errorf("%s: %v", tc.format, err)
+			continue
+		}
+		if d := got.(connectors.Date).Format("2006-01-02"); d != tc.want {
+			t.Errorf("%s %q = %s, want %s", tc.format, tc.in, d, tc.want)
+		}
+	}
+	// A value that does not match names the format as the user wrote it.
+	m, probs := compile(t, "name: N\ndob: {column: D, date_format: 'MMM d, yyyy'}\n")
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	_, bad := m.Apply(1, map[string]string{"N": "x", "D": "4/7/1990"})
+	if len(bad) != 1 || bad[0].Reason != `"4/7/1990" does not match the date format MMM d, yyyy` {
+		t.Errorf("problems %+v", bad)
+	}
+	// A format with an unknown token is an error with its line.
+	_, probs = compile(t, "name: N\ndob: {column: D, date_format: dd/mm/yyyy hh}\n")
+	if !strings.Contains(probs.Error(), `p.yaml:2: push.fields.dob.date_format: "dd/mm/yyyy hh": "hh" is not a date token`) {
+		t.Errorf("problems:\n%s", probs.Error())
+	}
+}
+
+func TestPhonesNotValidForTheirRegionArePassedOnAsWritten(t *testing.T) {
+	m, _ := compile(t, "name: N\nphone: P\n")
+	for in, want := range map[string]string{
+		"0412 345 678": "+61412345678", // valid
+		"12345":        "12345",        // possible in the loosest sense, valid nowhere
+		"0499 49222":   "0499 49222",   // a digit short
+	} {
+		rec, _ := m.Apply(1, map[string]string{"N": "x", "P": in})
+		if got := rec.String("phone"); got != want {
+			t.Errorf("%q → %q, want %q", in, got, want)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (p *Policy) applyRows(rows schema.Rows, tr *tableRules, salt []byte) error 
 	if salt != nil {
 		h = newHasher(salt)
 	}
-	w := &rewriter{p: p, h: h}
+	w := &rewriter{p: p, h: h, decl: tr.decl}
 	for _, cr := range tr.cols {
 		if cr.rule.action == Hash && h == nil {
 			return errNoSalt

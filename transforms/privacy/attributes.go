@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/leadpipe/leadpipe/schema"
 )
 
 // keyInfo is what the policy knows of an attribute key name.
@@ -48,13 +50,63 @@ func (w *rewriter) keyInfo(key string) keyInfo {
 
 var errSyntax = errors.New("not valid JSON")
 
+// declNode is one level of a connector's attribute declarations
+// (schema.AttrClasses) as a tree, so the rewriter finds a key's class with
+// one map lookup as it walks the JSON.
+type declNode struct {
+	class    Class
+	declared bool // the path itself is declared (not only keys under it)
+	wild     bool // the keys under it are named by the vendor's users: judged by name
+	kids     map[string]*declNode
+}
+
+// buildDecl turns declarations into a tree; nil when there are none.
+func buildDecl(a schema.AttrClasses) *declNode {
+	if len(a) == 0 {
+		return nil
+	}
+	root := &declNode{}
+	for path, c := range a {
+		n := root
+		for seg := range strings.SplitSeq(path, ".") {
+			if seg == "*" {
+				n.wild = true
+				break
+			}
+			child := n.kids[seg]
+			if child == nil {
+				if n.kids == nil {
+					n.kids = map[string]*declNode{}
+				}
+				child = &declNode{}
+				n.kids[seg] = child
+			}
+			n = child
+		}
+		if !strings.HasSuffix(path, "*") {
+			n.declared, n.class = true, c
+			n.wild = n.wild || c == schema.Unclassified
+		}
+	}
+	return root
+}
+
+// child is the node of key inside n (nil when nothing is declared there).
+func (n *declNode) child(key string) *declNode {
+	if n == nil || n.wild {
+		return nil
+	}
+	return n.kids[key]
+}
+
 // rewriter applies the policy to one attributes JSON value at a time,
 // copying it through and rewriting only what a rule touches: key order and
 // every other byte stay as they were. It reuses its buffer, and returns the
 // input string itself when nothing changed.
 type rewriter struct {
 	p         *Policy
-	h         *hasher // nil when no salt is bound
+	decl      *declNode // the connector's declarations for this table (nil: none)
+	h         *hasher   // nil when no salt is bound
 	out       []byte
 	path      []string
 	bizPath   int // how many keys of the path are about a business
@@ -70,7 +122,7 @@ func (w *rewriter) rewrite(attrs string) (string, error) {
 	if i >= len(attrs) {
 		return attrs, nil
 	}
-	end, err := w.value(attrs, i, "", rule{}, false, 0)
+	end, err := w.value(attrs, i, "", w.decl, rule{}, false, 0)
 	if err == nil && skipWS(attrs, end) != len(attrs) {
 		err = errSyntax
 	}
@@ -87,9 +139,10 @@ func (w *rewriter) rewrite(attrs string) (string, error) {
 }
 
 // ruleFor decides the rule of a key: an explicit path rule, an explicit
-// key rule, the key's own class, or the rule inherited from the object or
+// key rule, the class the connector declares for it, the class its name
+// suggests (keys nobody declared), or the rule inherited from the object or
 // list it is in. act is false when nothing applies (copy, but look inside).
-func (w *rewriter) ruleFor(ki keyInfo, parent rule, inherit bool, depth int) (rule, bool) {
+func (w *rewriter) ruleFor(ki keyInfo, decl *declNode, parent rule, inherit bool, depth int) (rule, bool) {
 	if len(w.p.attrPaths) > 0 && depth > 0 {
 		if r, ok := w.p.attrPaths[strings.Join(w.path, ".")+"."+ki.norm]; ok {
 			return r, true
@@ -97,6 +150,11 @@ func (w *rewriter) ruleFor(ki keyInfo, parent rule, inherit bool, depth int) (ru
 	}
 	if r, ok := w.p.attrKeys[ki.norm]; ok {
 		return r, true
+	}
+	if decl != nil && decl.declared && !decl.wild {
+		r := rule{action: DefaultAction(decl.class), class: decl.class, certain: true}
+		// A kept object with declarations inside is walked, not copied.
+		return r, r.action != Keep || len(decl.kids) == 0
 	}
 	c := ki.class
 	// Inside an object, a street line is only a home address when the
@@ -106,7 +164,7 @@ func (w *rewriter) ruleFor(ki keyInfo, parent rule, inherit bool, depth int) (ru
 		c = None
 	}
 	if c != None {
-		return rule{action: c.Default(), class: c}, true
+		return rule{action: DefaultAction(c), class: c}, true
 	}
 	if !inherit {
 		return rule{}, false
@@ -122,7 +180,8 @@ func (w *rewriter) ruleFor(ki keyInfo, parent rule, inherit bool, depth int) (ru
 }
 
 // object rewrites the object at s[i] == '{' and returns where it ends.
-func (w *rewriter) object(s string, i int, parent rule, inherit bool, depth int) (int, error) {
+// decl is the declarations of the object's keys.
+func (w *rewriter) object(s string, i int, decl *declNode, parent rule, inherit bool, depth int) (int, error) {
 	w.out = append(w.out, '{')
 	i++
 	first := true
@@ -157,7 +216,8 @@ func (w *rewriter) object(s string, i int, parent rule, inherit bool, depth int)
 		}
 		i = skipWS(s, i+1)
 		ki := w.keyInfo(key)
-		r, act := w.ruleFor(ki, parent, inherit, depth)
+		kd := decl.child(key)
+		r, act := w.ruleFor(ki, kd, parent, inherit, depth)
 		var vEnd int
 		switch {
 		case act && r.action == Drop:
@@ -187,7 +247,7 @@ func (w *rewriter) object(s string, i int, parent rule, inherit bool, depth int)
 			if ki.biz {
 				w.bizPath++
 			}
-			vEnd, err = w.value(s, i, key, r, act, depth+1)
+			vEnd, err = w.value(s, i, key, kd, r, act, depth+1)
 			if ki.biz {
 				w.bizPath--
 			}
@@ -204,13 +264,13 @@ func (w *rewriter) object(s string, i int, parent rule, inherit bool, depth int)
 // value writes the value at s[i] with rule r applied (act false: no rule,
 // but an object or list inside may hold keys that have one) and returns
 // where it ends.
-func (w *rewriter) value(s string, i int, key string, r rule, act bool, depth int) (int, error) {
+func (w *rewriter) value(s string, i int, key string, decl *declNode, r rule, act bool, depth int) (int, error) {
 	if i >= len(s) {
 		return i, errSyntax
 	}
 	switch c := s[i]; {
 	case c == '{':
-		return w.object(s, i, r, act, depth)
+		return w.object(s, i, decl, r, act, depth)
 	case c == '[':
 		w.out = append(w.out, '[')
 		j := skipWS(s, i+1)
@@ -233,7 +293,7 @@ func (w *rewriter) value(s string, i int, key string, r rule, act bool, depth in
 			first = false
 			// Elements share their key's rule (a dropped key never gets
 			// here).
-			e, err := w.value(s, j, key, r, act, depth)
+			e, err := w.value(s, j, key, decl, r, act, depth)
 			if err != nil {
 				return e, err
 			}
@@ -255,7 +315,7 @@ func (w *rewriter) value(s string, i int, key string, r rule, act bool, depth in
 			return end, err
 		}
 	}
-	if !r.explicit && !looksLike(r.class, text) {
+	if !r.explicit && !r.certain && !looksLike(r.class, text) {
 		w.out = append(w.out, s[i:end]...)
 		return end, nil
 	}

@@ -3,37 +3,38 @@ package privacy
 import (
 	"strings"
 	"unicode"
+
+	"github.com/leadpipe/leadpipe/schema"
 )
 
-// Class is the kind of personal data a column or attribute key holds,
-// judged from its name. Each class has a default action.
-type Class uint8
+// Class is the kind of personal data a column or attribute key holds: the
+// schema's privacy class. Canonical columns and the attribute keys a
+// connector writes declare theirs; Classify judges the others by name.
+type Class = schema.PrivacyClass
 
-// The classes.
+// The classes the policy acts on.
 const (
-	None        Class = iota // not personal data the policy knows about
-	GovID                    // licence, card and document numbers, PIN, passport, ...
-	BirthDate                // a date of birth (birth_year is not one)
-	Email                    // an email address
-	Phone                    // a phone number
-	HomeAddress              // a person's home address, or its street line
+	None        = schema.NotPersonal
+	GovID       = schema.GovID
+	BirthDate   = schema.BirthDate
+	Email       = schema.Email
+	Phone       = schema.Phone
+	HomeAddress = schema.HomeAddress
+	Account     = schema.AccountNumber
 )
 
-var classNames = [...]string{"none", "government id", "date of birth", "email", "phone", "home address"}
-
-func (c Class) String() string { return classNames[c] }
-
-// Default is the action the safe default policy takes on the class:
+// DefaultAction is what the safe default policy does with a class:
 // government ids and dates of birth are dropped, emails and phones hashed,
 // home addresses masked (the street goes, the suburb, state, postcode and
-// country stay). Everything else is kept.
-func (c Class) Default() Action {
+// country stay), account numbers masked to their last four characters.
+// Everything else is kept.
+func DefaultAction(c Class) Action {
 	switch c {
 	case GovID, BirthDate:
 		return Drop
 	case Email, Phone:
 		return Hash
-	case HomeAddress:
+	case HomeAddress, Account:
 		return Mask
 	}
 	return Keep
@@ -96,7 +97,12 @@ var (
 	phoneWords   = set("phone", "phones", "mobile", "mobiles", "gsm", "tel", "telephone", "cell", "cellphone", "fax", "whatsapp", "msisdn", "landline")
 	emailWords   = set("email", "emails", "mail", "mails", "emailaddress")
 	bizWords     = set("company", "business", "trading", "office", "registered", "physical", "billing", "shipping", "branch", "store", "ip", "web", "website", "url")
-	streetWords  = set("street", "streetname", "streetnumber", "house", "housenr", "housenumber", "apartment", "apartmentnr", "flat", "unit", "line1", "line2", "addressline1", "addressline2", "fulladdress")
+	streetWords  = set("street", "streetname", "streetnumber", "housenr", "housenumber", "apartmentnr", "addressline1", "addressline2", "fulladdress")
+	// dwellingWords name a street address only with a number word beside
+	// them (house_number, flat_no): alone they are ordinary words of other
+	// fields (houseToSell, term_unit, flat_fee).
+	dwellingWords = set("house", "apartment", "flat", "unit")
+	dwellingNums  = set("number", "no", "nr", "num")
 )
 
 func set(words ...string) map[string]bool {
@@ -107,10 +113,14 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
-// Classify judges what a column, field or attribute key holds from its
-// name alone. It errs on the side of privacy for the classes whose default
-// drops data, and the value checks of Email and Phone (see looksLike) keep a
-// name-only guess from hashing a value that is not an address or a number.
+// Classify judges what a field holds from its name alone, word by word
+// (whole words: "unit" in term_unit is the word unit, and unit alone says
+// nothing). It is the fallback for names nobody declared: attribute keys no
+// connector knows (a vendor's new field, a custom field) and the columns of
+// a push pipeline's input file. It is never used on a canonical column. It
+// errs on the side of privacy for the classes whose default drops data, and
+// the value checks of Email and Phone (see looksLike) keep a name-only guess
+// from hashing a value that is not an address or a number.
 func Classify(name string) Class {
 	toks := Tokens(name)
 	if len(toks) == 0 {
@@ -153,7 +163,7 @@ func Classify(name string) Class {
 		return Phone
 	case word("address") && !has(bizWords):
 		return HomeAddress
-	case has(streetWords) && !has(bizWords):
+	case (has(streetWords) || has(dwellingWords) && has(dwellingNums)) && !has(bizWords):
 		return HomeAddress
 	}
 	return None

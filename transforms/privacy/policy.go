@@ -83,7 +83,8 @@ const HashHexLen = 32
 type rule struct {
 	action   Action
 	class    Class
-	explicit bool
+	explicit bool // written in the pipeline's policy
+	certain  bool // the class is declared, not guessed from a name
 }
 
 // Policy is a compiled privacy policy. Apply runs it on pull batches; Push
@@ -111,8 +112,13 @@ type Policy struct {
 type tableRules struct {
 	cols      []colRule // columns whose action is not keep
 	attrs     *schema.Column
-	attrsKeep bool // attributes: keep — no key is touched
+	attrsKeep bool      // attributes: keep — no key is touched
+	decl      *declNode // the connector's attribute declarations
 }
+
+// Declared is what a connector declares of the attributes it writes: the
+// privacy class of each key, per table (connectors.Spec.Attributes).
+type Declared = map[*schema.Table]schema.AttrClasses
 
 type colRule struct {
 	col  *schema.Column
@@ -120,22 +126,28 @@ type colRule struct {
 }
 
 // Default is the safe default policy of a pull pipeline without a privacy
-// transform.
-func Default() *Policy {
+// transform, for attributes the connector declares with decl (nil: every
+// attribute key is judged by its name).
+func Default(decl Declared) *Policy {
 	v, _ := config.NewValidator("")
-	return Compile(v, "privacy", nil, false)
+	return Compile(v, "privacy", nil, false, decl)
 }
 
 // DefaultPush is the safe default policy of a push pipeline.
 func DefaultPush() *Policy {
 	v, _ := config.NewValidator("")
-	return Compile(v, "privacy", nil, true)
+	return Compile(v, "privacy", nil, true, nil)
 }
 
 // Compile decodes a privacy transform at path (nil node: the defaults) and
 // checks it, reporting problems and warnings through v. push selects what
-// the columns name: canonical columns (pull) or input columns (push).
-func Compile(v *config.Validator, path string, node *yaml.Node, push bool) *Policy {
+// the columns name: canonical columns (pull) or input columns (push). decl
+// is what the pull's connector declares of the attribute keys it writes.
+//
+// A canonical column's class is the one the schema declares
+// (schema.Column.Privacy), an attribute key's the one its connector
+// declares; only keys nobody declared are judged by name (Classify).
+func Compile(v *config.Validator, path string, node *yaml.Node, push bool, decl Declared) *Policy {
 	p := &Policy{push: push, attrKeys: map[string]rule{}, attrPaths: map[string]rule{},
 		columns: map[string]rule{}, columnLines: map[string]int{}, at: path}
 	var cfg Config
@@ -167,7 +179,7 @@ func Compile(v *config.Validator, path string, node *yaml.Node, push bool) *Poli
 			}
 			c := Classify(name)
 			p.columns[name] = rule{action: a, class: c, explicit: true}
-			if a == Keep && c != None {
+			if a == Keep && c.Personal() {
 				v.Warnf(at, "keeps %s (%s) as it is in receipts, rejects and the push ledger", name, c)
 			}
 		}
@@ -218,7 +230,7 @@ func Compile(v *config.Validator, path string, node *yaml.Node, push bool) *Poli
 				v.Errorf(at, "%s.%s is a %s column: it can be kept or dropped, not %sed%s", t.Name, c.Name, c.Kind, a, hint)
 				bad = true
 			default:
-				explicit[t][c.Name] = rule{action: a, class: Classify(c.Name), explicit: true}
+				explicit[t][c.Name] = rule{action: a, class: c.Privacy, explicit: true, certain: true}
 			}
 		}
 		if !matched {
@@ -228,7 +240,7 @@ func Compile(v *config.Validator, path string, node *yaml.Node, push bool) *Poli
 		if bad {
 			continue
 		}
-		if c := Classify(col); a == Keep && c != None {
+		if c := columnClass(tables, col); a == Keep && c.Personal() {
 			v.Warnf(at, "keeps %s (%s) in the lake as it is: every analyst who reads the lake will see it", name, c)
 		}
 		if col == "attributes" && a == Keep {
@@ -251,13 +263,15 @@ func Compile(v *config.Validator, path string, node *yaml.Node, push bool) *Poli
 				}
 			}
 			if !ok {
-				cl := Classify(c.Name)
-				r = rule{action: cl.Default(), class: cl}
+				// The schema's class, never a guess from the name:
+				// term_unit is not a street address.
+				r = rule{action: DefaultAction(c.Privacy), class: c.Privacy, certain: true}
 			}
 			if r.action != Keep {
 				tr.cols = append(tr.cols, colRule{col: c, rule: r})
 			}
 		}
+		tr.decl = buildDecl(decl[t])
 		p.tables[t] = tr
 	}
 	for _, key := range sortedKeys(cfg.Attributes) {
@@ -279,18 +293,63 @@ func Compile(v *config.Validator, path string, node *yaml.Node, push bool) *Poli
 		if !ok {
 			continue
 		}
-		c := Classify(segs[len(segs)-1])
-		r := rule{action: a, class: c, explicit: true}
+		c, certain := attrClass(decl, segs)
+		r := rule{action: a, class: c, explicit: true, certain: certain}
 		if len(segs) == 1 {
 			p.attrKeys[norm[0]] = r
 		} else {
 			p.attrPaths[strings.Join(norm, ".")] = r
 		}
-		if a == Keep && c != None {
+		if a == Keep && c.Personal() {
 			v.Warnf(at, "keeps %s (%s) in the lake as it is: every analyst who reads the lake will see it", key, c)
 		}
 	}
 	return p
+}
+
+// columnClass is the declared class of a canonical column (the most
+// sensitive one when tables differ).
+func columnClass(tables []*schema.Table, name string) Class {
+	best := None
+	for _, t := range tables {
+		if c, ok := t.Column(name); ok && stronger(c.Privacy, best) {
+			best = c.Privacy
+		}
+	}
+	return best
+}
+
+// attrClass is the class of an attribute key or path a policy names: the
+// connector's declaration (of that path, or for a bare key, of any key of
+// that name at any depth), else what its name suggests.
+func attrClass(decl Declared, segs []string) (Class, bool) {
+	best, found := None, false
+	for _, a := range decl {
+		if len(segs) > 1 {
+			if c, wild, ok := a.Lookup(segs...); ok && !wild {
+				best, found = strongest(best, c), true
+			}
+			continue
+		}
+		want := Normalize(segs[0])
+		for path, c := range a {
+			parts := strings.Split(path, ".")
+			if c != schema.Unclassified && Normalize(parts[len(parts)-1]) == want {
+				best, found = strongest(best, c), true
+			}
+		}
+	}
+	if found {
+		return best, true
+	}
+	return Classify(segs[len(segs)-1]), false
+}
+
+func strongest(a, b Class) Class {
+	if stronger(b, a) {
+		return b
+	}
+	return a
 }
 
 // markLines records the line of every key under columns.
@@ -471,6 +530,7 @@ func HashValue(salt []byte, c Class, v string) string { return newHasher(salt).s
 //	government id ***89T (the last 3 characters of a long id; *** else)
 //	date of birth the year (1988), or ***
 //	home address ***
+//	account       ***6771 (the last 4 characters of a long one; *** else)
 //	other        the first letter and *** (O***)
 func MaskValue(c Class, v string) string {
 	v = strings.TrimSpace(v)
@@ -506,6 +566,12 @@ func MaskValue(c Class, v string) string {
 		}
 		return "***"
 	case HomeAddress:
+		return "***"
+	case Account:
+		r := []rune(v)
+		if len(r) >= 8 {
+			return "***" + string(r[len(r)-4:])
+		}
 		return "***"
 	}
 	r, _ := utf8.DecodeRuneInString(v)

@@ -35,10 +35,14 @@ func TestClassifyJudgesNamesVendorsUse(t *testing.T) {
 		// lofty, lumire
 		"birthday": privacy.BirthDate, "other_emails": privacy.Email, "other_phones": privacy.Phone,
 		"lead_phone_number": privacy.Phone, "assigned_to_email": privacy.Email,
-		// canonical columns
+		// names vendors might give new fields
 		"email": privacy.Email, "phone": privacy.Phone, "date_of_birth": privacy.BirthDate, "birth_year": privacy.None,
 		"business_number": privacy.None, "partner_ref": privacy.None, "first_name": privacy.None, "postal_code": privacy.None,
-		"vendor_lead_id": privacy.None, "account_ref": privacy.None, "detail": privacy.None,
+		"account_ref": privacy.None, "detail": privacy.None,
+		// whole words, and only words that say it: a unit, a house or a
+		// flat alone is not a street address
+		"term_unit": privacy.None, "houseToSell": privacy.None, "flat_fee": privacy.None, "unitPrice": privacy.None,
+		"house_number": privacy.HomeAddress, "flatNo": privacy.HomeAddress, "emailable": privacy.None,
 		// data about a value, not the value
 		"email_status": privacy.None, "phone_type": privacy.None, "emailVerified": privacy.None,
 	} {
@@ -65,7 +69,7 @@ func lumiLikeBatch() *schema.Batch {
 }
 
 func TestDefaultPolicyDropsIDsHashesContactsAndMasksHomeAddresses(t *testing.T) {
-	p := privacy.Default()
+	p := privacy.Default(nil)
 	p.SetSalt(salt)
 	b := lumiLikeBatch()
 	if err := p.Apply(context.Background(), b); err != nil {
@@ -118,8 +122,70 @@ func TestDefaultPolicyDropsIDsHashesContactsAndMasksHomeAddresses(t *testing.T) 
 	}
 }
 
+func TestDeclaredClassesDecideAndNamesOnlyJudgeTheUndeclared(t *testing.T) {
+	decl := privacy.Declared{schema.Leads: {
+		"houseToSell":          schema.NotPersonal, // a Yes/No answer, whatever "house" suggests
+		"streetAddress":        schema.HomeAddress,
+		"contact_line":         schema.Phone, // a name that says nothing: declared, it is a phone
+		"listing":              schema.NotPersonal,
+		"listing.address":      schema.NotPersonal, // a property for sale, not the lead's home
+		"listing.agent_mobile": schema.Phone,
+		"custom_fields.*":      schema.Unclassified,
+	}}
+	p := privacy.Default(decl)
+	p.SetSalt(salt)
+	b := &schema.Batch{
+		Leads: []schema.Lead{{LeadUID: "x:1", Attributes: `{"houseToSell":"Yes","streetAddress":"12 Pier St",` +
+			`"contact_line":"ask for Ann","listing":{"address":"3 Bay Rd","agent_mobile":"0412 345 678","beds":"3"},` +
+			`"custom_fields":{"Spouse Phone":"0400 000 001","Favourite Unit":"Unit 4"},"newVendorEmail":"a@b.com"}`}},
+		Loans: []schema.Loan{{LoanUID: "x:1", TermUnit: "month", Attributes: `{"unit":"month"}`}},
+	}
+	if err := p.Apply(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"houseToSell":"Yes","streetAddress":"***","contact_line":"` + privacy.HashValue(salt, privacy.Phone, "ask for Ann") + `",` +
+		`"listing":{"address":"3 Bay Rd","agent_mobile":"` + privacy.HashValue(salt, privacy.Phone, "0412 345 678") + `","beds":"3"},` +
+		`"custom_fields":{"Spouse Phone":"` + privacy.HashValue(salt, privacy.Phone, "0400 000 001") + `","Favourite Unit":"Unit 4"},` +
+		`"newVendorEmail":"` + privacy.HashValue(salt, privacy.Email, "a@b.com") + `"}`
+	if got := b.Leads[0].Attributes; got != want {
+		t.Errorf("leads attributes\n got %s\nwant %s", got, want)
+	}
+	// A canonical column keeps its declared class whatever its name says.
+	if l := b.Loans[0]; l.TermUnit != "month" || l.Attributes != `{"unit":"month"}` {
+		t.Errorf("term_unit %q, attributes %s", l.TermUnit, l.Attributes)
+	}
+	for _, tab := range schema.Tables {
+		for _, c := range tab.Columns {
+			if c.Privacy == schema.Unclassified {
+				t.Errorf("%s.%s has no privacy class", tab.Name, c.Name)
+			}
+		}
+	}
+}
+
+func TestKeepingADeclaredKeyWarnsOnlyWhenItIsPersonal(t *testing.T) {
+	var doc yaml.Node
+	yaml.Unmarshal([]byte("columns: {term_unit: keep, email: keep}\nattributes: {houseToSell: keep, streetAddress: keep, house_number: keep}\n"), &doc)
+	v, probs := config.NewValidator("p.yaml")
+	privacy.Compile(v, "privacy", doc.Content[0], false, privacy.Declared{schema.Leads: {
+		"houseToSell": schema.NotPersonal, "streetAddress": schema.HomeAddress}})
+	text := probs.Warnings().Error()
+	for _, quiet := range []string{"term_unit", "houseToSell"} {
+		if strings.Contains(text, quiet) {
+			t.Errorf("a warning about %s, which is not personal:\n%s", quiet, text)
+		}
+	}
+	for _, want := range []string{"columns.email: keeps email (an email address)",
+		"attributes.streetAddress: keeps streetAddress (a home address)",
+		"attributes.house_number: keeps house_number (a home address)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no warning %q in:\n%s", want, text)
+		}
+	}
+}
+
 func TestAddressesOfBusinessesAreKept(t *testing.T) {
-	p := privacy.Default()
+	p := privacy.Default(nil)
 	p.SetSalt(salt)
 	in := `{"businessAddress":{"addressLine1":"1 George St","fullAddress":"1 George St, Sydney","city":"Sydney"},` +
 		`"residentialAddress":{"addressLine1":"12 Pier St","fullAddress":"12 Pier St, Hobart","city":"Hobart","zipCode":"7000"},` +
@@ -141,7 +207,7 @@ func TestAddressesOfBusinessesAreKept(t *testing.T) {
 
 func TestHashesAreStableForOneSaltAndDifferForAnother(t *testing.T) {
 	run := func(s []byte) schema.Lead {
-		p := privacy.Default()
+		p := privacy.Default(nil)
 		p.SetSalt(s)
 		b := lumiLikeBatch()
 		if err := p.Apply(context.Background(), b); err != nil {
@@ -163,7 +229,7 @@ func TestHashesAreStableForOneSaltAndDifferForAnother(t *testing.T) {
 }
 
 func TestLargeBatchesGiveTheSameResultInParallel(t *testing.T) {
-	p := privacy.Default()
+	p := privacy.Default(nil)
 	p.SetSalt(salt)
 	one := lumiLikeBatch()
 	if err := p.Apply(context.Background(), one); err != nil {
@@ -184,7 +250,7 @@ func TestLargeBatchesGiveTheSameResultInParallel(t *testing.T) {
 }
 
 func TestHashingWithoutASaltFails(t *testing.T) {
-	p := privacy.Default()
+	p := privacy.Default(nil)
 	err := p.Apply(context.Background(), lumiLikeBatch())
 	if err == nil || !strings.Contains(err.Error(), "no salt") {
 		t.Errorf("err = %v; want a missing salt", err)
@@ -192,7 +258,7 @@ func TestHashingWithoutASaltFails(t *testing.T) {
 }
 
 func TestInvalidAttributesAreRemovedNotStored(t *testing.T) {
-	p := privacy.Default()
+	p := privacy.Default(nil)
 	p.SetSalt(salt)
 	b := &schema.Batch{Leads: []schema.Lead{{LeadUID: "x:1", Attributes: `{"drivers_license_number": "123456`}}}
 	if err := p.Apply(context.Background(), b); err != nil {
@@ -210,7 +276,7 @@ func compile(t *testing.T, src string, push bool) (*privacy.Policy, config.Probl
 		t.Fatal(err)
 	}
 	v, probs := config.NewValidator("p.yaml")
-	p := privacy.Compile(v, "privacy", doc.Content[0], push)
+	p := privacy.Compile(v, "privacy", doc.Content[0], push, nil)
 	return p, *probs
 }
 
@@ -230,7 +296,7 @@ attributes:
 		t.Fatalf("errors: %v", probs)
 	}
 	warnings := probs.Warnings().Error()
-	for _, want := range []string{"p.yaml:4: warning: privacy.columns.email: keeps email (email)", "p.yaml:10: warning: privacy.attributes.nested.client.pin: keeps"} {
+	for _, want := range []string{"p.yaml:4: warning: privacy.columns.email: keeps email (an email address)", "p.yaml:10: warning: privacy.attributes.nested.client.pin: keeps"} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("no warning %q in:\n%s", want, warnings)
 		}
@@ -318,10 +384,11 @@ func TestPushScrubber(t *testing.T) {
 		t.Fatal(probs)
 	}
 	p.SetSalt(salt)
-	header := []string{"application_id", "pin", "email", "mobile", "birth_date", "notes", "street", "company_street"}
+	header := []string{"application_id", "pin", "email", "mobile", "birth_date", "notes", "street", "company_street", "abn"}
 	fields := map[string]string{"pin": "pin", "customer.phone": "mobile", "birth_date": "birth_date",
-		"company.address.street": "company_street", "street": "street"}
-	s, err := p.Push("p.yaml", header, fields, []string{"email"})
+		"company.address.street": "company_street", "street": "street", "company.abn": "abn"}
+	classes := map[string]privacy.Class{"customer.phone": privacy.Phone, "pin": privacy.GovID}
+	s, err := p.Push("p.yaml", header, fields, classes, []string{"email"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,9 +407,10 @@ func TestPushScrubber(t *testing.T) {
 		t.Error("a key on an email column is not stored hashed")
 	}
 	values := map[string]string{"application_id": "APP-1", "pin": "I80606014N", "email": "Ann@Example.com",
-		"mobile": "0412 345 678", "birth_date": "31/08/1997", "notes": "call after 5", "street": "Stefan cel Mare"}
+		"mobile": "0412 345 678", "birth_date": "31/08/1997", "notes": "call after 5", "street": "Stefan cel Mare",
+		"abn": "5541234567"}
 	rec := connectors.Record{Row: 1, Fields: map[string]any{"pin": "I80606014N", "customer.phone": "+61412345678",
-		"birth_date": connectors.Date{Time: time.Date(1997, 8, 31, 0, 0, 0, 0, time.UTC)}}}
+		"birth_date": connectors.Date{Time: time.Date(1997, 8, 31, 0, 0, 0, 0, time.UTC)}, "company.abn": "5541234567"}}
 	rs := s.Row(values, &rec)
 	msg := rs.Text(`PIN I80606014N born 31.08.1997 (1997-08-31): "+61412345678" is not mobile 0412345678, 0412 345 678; write to ann@example.com`)
 	for _, raw := range []string{"I80606014N", "31.08.1997", "1997-08-31", "+61412345678", "0412345678", "0412 345 678", "ann@example.com"} {
@@ -350,17 +418,37 @@ func TestPushScrubber(t *testing.T) {
 			t.Errorf("%q is still in %q", raw, msg)
 		}
 	}
-	if !strings.Contains(msg, privacy.Redacted) || !strings.Contains(msg, privacy.HashValue(salt, privacy.Email, "ann@example.com")) {
-		t.Errorf("no stand-ins in %q", msg)
+	// Each value is described by its shape, never by a hash.
+	for _, shape := range []string{"[an id of 10 characters (letters and digits)]", "[a date written like 99/99/9999]",
+		"[10 digits starting 04]", "[an email at example.com]"} {
+		if !strings.Contains(msg, shape) {
+			t.Errorf("no %q in %q", shape, msg)
+		}
 	}
-	if v := rs.Value("mobile", "customer.phone", "0412 345 678"); v != privacy.HashValue(salt, privacy.Phone, "0412 345 678") {
+	if strings.Contains(msg, `"[`) || regexp.MustCompile(`[0-9a-f]{32}`).MatchString(msg) {
+		t.Errorf("a quoted shape or a hash in %q", msg)
+	}
+	// Whole values only: the phone's digits inside the ABN stay, and so
+	// does the ABN, which is not personal.
+	if got := rs.Text(`ABN "5541234567" must be 9 or 11 digits`); got != `ABN "5541234567" must be 9 or 11 digits` {
+		t.Errorf("text inside another value was replaced: %q", got)
+	}
+	if v := rs.Value("abn", "company.abn", "5541234567"); v != "5541234567" {
+		t.Errorf("a value that is not sensitive changed: %q", v)
+	}
+	if v := rs.Value("mobile", "customer.phone", "0412 345 678"); v != "[10 digits starting 04]" {
 		t.Errorf("reject value %q", v)
 	}
-	if v := rs.Value("pin", "pin", "I80606014N"); v != "" {
+	if v := rs.Value("pin", "pin", "I80606014N"); v != "[an id of 10 characters (letters and digits)]" {
 		t.Errorf("a government id in a reject's value: %q", v)
 	}
 	if v := rs.Value("application_id", "", "APP-1"); v != "APP-1" {
 		t.Errorf("a plain value changed: %q", v)
+	}
+	// A short value is replaced where it is quoted, as the whole value.
+	short := s.Row(map[string]string{"mobile": "12"}, nil)
+	if got := short.Text(`"12" is not a phone number (6 to 15 digits)`); got != `[2 digits] is not a phone number (6 to 15 digits)` {
+		t.Errorf("short quoted value: %q", got)
 	}
 	extra := rs.Extra(map[string]string{"loan_ref": "90001", "client_pin": "I80606014N", "client_name": "Ann Smith"})
 	if _, ok := extra["client_pin"]; ok || extra["loan_ref"] != "90001" || extra["client_name"] != "Ann Smith" {
@@ -370,7 +458,7 @@ func TestPushScrubber(t *testing.T) {
 	// An explicit keep covers the fields the column feeds, in text too.
 	p3, _ := compile(t, "columns:\n  mobile: keep\n", true)
 	p3.SetSalt(salt)
-	s3, err := p3.Push("p.yaml", header, fields, nil)
+	s3, err := p3.Push("p.yaml", header, fields, classes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,15 +468,36 @@ func TestPushScrubber(t *testing.T) {
 
 	// A policy column that is not in the input names its line.
 	p2, _ := compile(t, "columns:\n  mobil: keep\n", true)
-	_, err = p2.Push("p.yaml", header, fields, nil)
+	_, err = p2.Push("p.yaml", header, fields, classes, nil)
 	var ps config.Problems
 	if !errors.As(err, &ps) || !strings.Contains(err.Error(), `p.yaml:2: privacy.columns.mobil: column "mobil" is not in the input`) {
 		t.Errorf("err = %v", err)
 	}
 }
 
+func TestDescribeShapes(t *testing.T) {
+	for _, tc := range []struct {
+		c        privacy.Class
+		in, want string
+	}{
+		{privacy.Email, "Olivia@HarbourCafe.com.au", "[an email at harbourcafe.com.au]"},
+		{privacy.Email, "olivia.example.com", "[18 characters without @]"},
+		{privacy.Phone, "0499 492 226", "[10 digits starting 04]"},
+		{privacy.Phone, "+44 7700 900123", "[12 digits starting +44]"},
+		{privacy.Phone, "call me", "[7 characters, no digits]"},
+		{privacy.BirthDate, "Jul 4, 1990", "[a date written like aaa 9, 9999]"},
+		{privacy.GovID, "12345678", "[an id of 8 characters (digits only)]"},
+		{privacy.HomeAddress, "12 Pier St", "[a street address of 10 characters]"},
+		{privacy.None, "", ""},
+	} {
+		if got := privacy.Describe(tc.c, tc.in); got != tc.want {
+			t.Errorf("Describe(%s, %q) = %q, want %q", tc.c.Name(), tc.in, got, tc.want)
+		}
+	}
+}
+
 func BenchmarkDefaultPolicy(b *testing.B) {
-	p := privacy.Default()
+	p := privacy.Default(nil)
 	p.SetSalt(salt)
 	src := lumiLikeBatch().Leads[0]
 	batch := &schema.Batch{Leads: make([]schema.Lead, 5000)}

@@ -11,20 +11,18 @@ import (
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
+	"github.com/leadpipe/leadpipe/schema"
 )
-
-// Redacted stands in free text (errors, reasons) for a value the policy
-// drops.
-const Redacted = "[redacted]"
 
 // PushScrubber applies a push pipeline's policy to what leadpipe stores of
 // a run: receipts, rejects (whose value column holds the input as written)
 // and the push ledger. What is sent to the vendor is never touched: the
 // vendor needs the data, the broker's own records do not.
 type PushScrubber struct {
-	cols      map[string]rule // input column → rule, sensitive ones only
-	fields    map[string]rule // vendor field → rule, sensitive ones only
-	kept      map[string]bool // vendor fields fed by a column the policy keeps explicitly
+	cols      map[string]rule   // input column → rule, sensitive ones only
+	fedBy     map[string]string // vendor field → the input column it reads
+	fields    map[string]rule   // vendor field → rule, sensitive ones only
+	kept      map[string]bool   // vendor fields fed by a column the policy keeps explicitly
 	keyHashed bool
 	pool      sync.Pool // *hasher
 	salted    bool
@@ -32,14 +30,16 @@ type PushScrubber struct {
 
 // Push builds the scrubber of a push run over the input's header. fields
 // maps each vendor field to the input column it reads (the mapping's
-// Columns); keyColumns are the pipeline's key. A policy column missing from
-// the input is an error naming file and line.
+// Columns), and classes gives the class the connector declares for its
+// fields (a field it leaves Unclassified is judged by its name); keyColumns
+// are the pipeline's key. A policy column missing from the input is an
+// error naming file and line.
 //
 // An input column is judged by its name and by the vendor fields it feeds,
 // whichever says more (a column "mobile" feeding customer.phone is a phone),
 // except that a street line feeding a business address field
 // (company.address.street) is not a home address.
-func (p *Policy) Push(file string, header []string, fields map[string]string, keyColumns []string) (*PushScrubber, error) {
+func (p *Policy) Push(file string, header []string, fields map[string]string, classes map[string]Class, keyColumns []string) (*PushScrubber, error) {
 	have := map[string]bool{}
 	for _, h := range header {
 		have[h] = true
@@ -54,12 +54,25 @@ func (p *Policy) Push(file string, header []string, fields map[string]string, ke
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	s := &PushScrubber{cols: map[string]rule{}, fields: map[string]rule{}, kept: map[string]bool{}}
+	fieldClass := func(f string) (Class, bool) {
+		if c, ok := classes[f]; ok && c != schema.Unclassified {
+			return c, true
+		}
+		return Classify(f), false
+	}
+	s := &PushScrubber{cols: map[string]rule{}, fields: map[string]rule{}, kept: map[string]bool{}, fedBy: fields}
 	feeds := map[string][]string{}
 	for f, col := range fields {
 		feeds[col] = append(feeds[col], f)
-		if c := Classify(f); c != None {
-			s.fields[f] = rule{action: c.Default(), class: c}
+	}
+	for f := range classes {
+		if c, certain := fieldClass(f); c.Personal() {
+			s.fields[f] = rule{action: DefaultAction(c), class: c, certain: certain}
+		}
+	}
+	for f := range fields {
+		if c, certain := fieldClass(f); c.Personal() {
+			s.fields[f] = rule{action: DefaultAction(c), class: c, certain: certain}
 		}
 	}
 	for _, col := range header {
@@ -72,11 +85,11 @@ func (p *Policy) Push(file string, header []string, fields map[string]string, ke
 				}
 			}
 			for _, f := range feeds[col] {
-				if fc := Classify(f); stronger(fc, c) {
+				if fc, _ := fieldClass(f); stronger(fc, c) {
 					c = fc
 				}
 			}
-			r = rule{action: c.Default(), class: c}
+			r = rule{action: DefaultAction(c), class: c}
 		}
 		if r.action != Keep {
 			s.cols[col] = r
@@ -141,7 +154,7 @@ func business(name string) bool {
 }
 
 // strength orders classes by what a wrong guess costs.
-var strength = map[Class]int{None: 0, HomeAddress: 1, Phone: 2, Email: 3, BirthDate: 4, GovID: 5}
+var strength = map[Class]int{None: 0, HomeAddress: 1, Phone: 2, Email: 3, Account: 4, BirthDate: 5, GovID: 6}
 
 func stronger(a, b Class) bool { return strength[a] > strength[b] }
 
@@ -174,7 +187,7 @@ func (s *PushScrubber) hash(c Class, v string) string {
 	return h.sum(c, v)
 }
 
-// stored is what is kept of v under r ("" when dropped).
+// stored is what the ledger keeps of v under r ("" when dropped).
 func (s *PushScrubber) stored(r rule, v string) string {
 	if strings.TrimSpace(v) == "" {
 		return v
@@ -190,12 +203,17 @@ func (s *PushScrubber) stored(r rule, v string) string {
 	return v
 }
 
-// inText is what stands for v in free text.
-func (s *PushScrubber) inText(r rule, v string) string {
-	if r.action == Drop {
-		return Redacted
+// shown is what a person reads in place of v under r: a rejects file or an
+// error message gets its shape, never its hash (which says nothing to the
+// person fixing the row).
+func shown(r rule, v string) string {
+	if r.action == Keep || strings.TrimSpace(v) == "" {
+		return v
 	}
-	return s.stored(r, v)
+	if r.action == Mask {
+		return MaskValue(r.class, v)
+	}
+	return Describe(r.class, v)
 }
 
 // RowScrub scrubs what is stored about one input row.
@@ -210,14 +228,17 @@ type replacement struct{ from, to string }
 // text) and, when the mapping produced one, its record: every sensitive
 // value, in each form it may take in a message (as written, trimmed, lower
 // case, digits only, E.164 and national for phones, the common layouts for
-// dates), is replaced by its stored form.
+// dates), is replaced by its shape wherever it stands as a whole value.
 func (s *PushScrubber) Row(values map[string]string, rec *connectors.Record) *RowScrub {
 	rs := &RowScrub{s: s}
 	seen := map[string]bool{}
-	add := func(r rule, v string) {
-		to := s.inText(r, v)
+	add := func(r rule, v, typed string) {
+		// A value stands for what the row's author typed: the mapped
+		// (normalized) form of a phone or date gets the shape of the input,
+		// as the reject's value column does.
+		to := shown(r, typed)
 		for _, form := range variants(r.class, v) {
-			if len(form) < 4 || seen[form] {
+			if form == "" || seen[form] {
 				continue
 			}
 			seen[form] = true
@@ -226,21 +247,21 @@ func (s *PushScrubber) Row(values map[string]string, rec *connectors.Record) *Ro
 	}
 	for col, r := range s.cols {
 		if v := values[col]; strings.TrimSpace(v) != "" {
-			add(r, v)
+			add(r, v, v)
 		}
 	}
 	if rec != nil {
 		for f, x := range rec.Fields {
 			r, ok := s.fields[f]
 			if !ok {
-				c := Classify(f)
-				if c == None || s.kept[f] {
-					continue
-				}
-				r = rule{action: c.Default(), class: c}
+				continue
 			}
 			for _, v := range texts(x) {
-				add(r, v)
+				typed := v
+				if in := values[s.fedBy[f]]; strings.TrimSpace(in) != "" {
+					typed = in
+				}
+				add(r, v, typed)
 			}
 		}
 	}
@@ -248,39 +269,94 @@ func (s *PushScrubber) Row(values map[string]string, rec *connectors.Record) *Ro
 	return rs
 }
 
-// Text replaces every sensitive value of the row in free text: an error
-// message, a reason, a vendor's answer.
+// minBare is the shortest form replaced where it stands unquoted: a shorter
+// one ("12") is too likely to be part of the message itself. Quoted ("12")
+// it is replaced at any length.
+const minBare = 4
+
+// Text replaces every sensitive value of the row in free text (an error
+// message, a reason, a vendor's answer) by its shape. Only whole values
+// are replaced: a form that is part of a longer run of letters or digits
+// (a phone's digits inside an ABN) is left alone, and a quoted value loses
+// its quotes with it.
 func (rs *RowScrub) Text(t string) string {
-	if rs == nil || t == "" {
+	if rs == nil || t == "" || len(rs.repl) == 0 {
 		return t
 	}
+	type span struct {
+		from, to int
+		with     string
+	}
+	var spans []span
+	taken := func(a, b int) bool {
+		for _, sp := range spans {
+			if a < sp.to && sp.from < b {
+				return true
+			}
+		}
+		return false
+	}
 	for _, r := range rs.repl {
-		if strings.Contains(t, r.from) {
-			t = strings.ReplaceAll(t, r.from, r.to)
+		for off := 0; off < len(t); {
+			i := strings.Index(t[off:], r.from)
+			if i < 0 {
+				break
+			}
+			a, b := off+i, off+i+len(r.from)
+			off = a + 1
+			quoted := a > 0 && b < len(t) && t[a-1] == '"' && t[b] == '"'
+			switch {
+			case quoted:
+				a, b = a-1, b+1
+			case len(r.from) < minBare, wordByte(t, a-1), wordByte(t, b):
+				continue
+			}
+			if !taken(a, b) {
+				spans = append(spans, span{a, b, r.to})
+			}
 		}
 	}
-	return t
+	if len(spans) == 0 {
+		return t
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var out strings.Builder
+	last := 0
+	for _, sp := range spans {
+		out.WriteString(t[last:sp.from])
+		out.WriteString(sp.with)
+		last = sp.to
+	}
+	out.WriteString(t[last:])
+	return out.String()
 }
 
-// Value is what a reject's value column stores: the stored form of the
-// value when its column or field is sensitive, else the value with any
-// sensitive text in it replaced.
+// wordByte reports whether t[i] continues a word or number (a letter or
+// digit); outside t it does not.
+func wordByte(t string, i int) bool {
+	if i < 0 || i >= len(t) {
+		return false
+	}
+	c := t[i]
+	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// Value is what a reject's value column stores: the shape of the value
+// when its column or field is sensitive, else the value as typed with any
+// whole sensitive value in it replaced.
 func (rs *RowScrub) Value(column, field, value string) string {
 	if r, ok := rs.s.cols[column]; ok {
-		return rs.s.stored(r, value)
+		return shown(r, value)
 	}
-	if r, ok := rs.s.fields[field]; ok && field != "" {
-		return rs.s.stored(r, value)
-	}
-	if c := Classify(field); c != None && field != "" && !rs.s.kept[field] {
-		return rs.s.stored(rule{action: c.Default(), class: c}, value)
+	if r, ok := rs.s.fields[field]; ok && field != "" && !rs.s.kept[field] {
+		return shown(r, value)
 	}
 	return rs.Text(value)
 }
 
 // Extra scrubs the vendor values a push keeps in the ledger (iute's
 // client_pin beside the loan_ref): a key whose name is sensitive gets its
-// class's default, and every value loses the row's sensitive text.
+// class's default, and every value loses the row's sensitive values.
 func (rs *RowScrub) Extra(m map[string]string) map[string]string {
 	if len(m) == 0 {
 		return m
@@ -288,7 +364,7 @@ func (rs *RowScrub) Extra(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		if c := Classify(k); c != None && looksLike(c, v) {
-			r := rule{action: c.Default(), class: c}
+			r := rule{action: DefaultAction(c), class: c}
 			if r.action == Drop {
 				continue
 			}
