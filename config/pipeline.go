@@ -55,11 +55,14 @@ type Source struct {
 
 // FileSource reads rows from a CSV or JSON-lines file (local or S3).
 type FileSource struct {
-	Path      string         `yaml:"path"`
-	Format    string         `yaml:"format"`    // csv | jsonl (default from the extension)
-	Delimiter string         `yaml:"delimiter"` // CSV only; default ","
-	Encoding  string         `yaml:"encoding"`  // utf-8 (default, BOM handled) | latin1 | windows-1252 | utf-16
-	Storage   StorageOptions `yaml:"storage"`
+	Path      string `yaml:"path"`
+	Format    string `yaml:"format"`    // csv | jsonl (default from the extension)
+	Delimiter string `yaml:"delimiter"` // CSV only; default ","
+	Encoding  string `yaml:"encoding"`  // utf-8 (default, BOM handled) | latin1 | windows-1252 | utf-16 | auto
+	// MaxLineBytes bounds one record of the input (default 4 MiB): a
+	// longer one stops the run at once, before anything is sent.
+	MaxLineBytes int            `yaml:"max_line_bytes"`
+	Storage      StorageOptions `yaml:"storage"`
 }
 
 // StorageOptions configure a storage backend; they apply to s3:// locations.
@@ -328,9 +331,12 @@ func (p *Pipeline) Validate(v *Validator) {
 			v.Errorf("source.file.delimiter", "must be a single character, got %q", fs.Delimiter)
 		}
 		switch strings.ToLower(fs.Encoding) {
-		case "", "utf-8", "utf8", "latin1", "iso-8859-1", "windows-1252", "cp1252", "utf-16", "utf-16le", "utf-16be":
+		case "", "utf-8", "utf8", "latin1", "iso-8859-1", "windows-1252", "cp1252", "utf-16", "utf-16le", "utf-16be", "auto":
 		default:
-			v.Errorf("source.file.encoding", "must be utf-8, latin1, windows-1252 or utf-16, got %q", fs.Encoding)
+			v.Errorf("source.file.encoding", "must be utf-8, latin1, windows-1252, utf-16 or auto, got %q", fs.Encoding)
+		}
+		if fs.MaxLineBytes < 0 || fs.MaxLineBytes > 1<<30 {
+			v.Errorf("source.file.max_line_bytes", "must be between 1 and 1073741824 (0: the default, 4 MiB), got %d", fs.MaxLineBytes)
 		}
 	}
 	switch {

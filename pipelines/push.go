@@ -138,7 +138,19 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	defer release()
 
-	in, err := file.Open(ctx, pp.Input, pp.InputOpts)
+	// Read the whole input once before anything is sent: a byte not in its
+	// encoding, a record over the length limit or a quote that swallows
+	// lines fails the run here, not after half of the rows were sent.
+	scan, err := file.ScanFile(ctx, pp.Input, pp.InputOpts)
+	if err != nil {
+		return nil, fmt.Errorf("%w; nothing was sent", err)
+	}
+	if scan.Note != "" {
+		log.Warn(scan.Note, "input", pp.Input)
+	}
+	inOpts := pp.InputOpts
+	inOpts.Encoding = scan.Encoding
+	in, err := file.Open(ctx, pp.Input, inOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -210,12 +222,9 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		finishFailed(store, sum, state.RunFailed, err)
 		return sum, err
 	}
-	total := int64(-1)
-	if opts.Progress != nil {
-		total = int64(file.Count(ctx, pp.Input, pp.InputOpts))
-		if opts.Limit > 0 && total > int64(opts.Limit) {
-			total = int64(opts.Limit)
-		}
+	total := int64(scan.Rows)
+	if opts.Limit > 0 && total > int64(opts.Limit) {
+		total = int64(opts.Limit)
 	}
 	var done atomic.Int64
 	stopProgress := startPushProgress(opts.Progress, started, opts.now, &done, total, r)
@@ -273,7 +282,7 @@ func checkKeyColumns(plan *Plan, header []string) error {
 	}
 	for _, k := range plan.Push.KeyColumns {
 		if !have[k] {
-			return fmt.Errorf("%s: push.key: column %q is not in the input (columns: %s)", plan.File.Path, k, strings.Join(header, ", "))
+			return fmt.Errorf("%s: push.key: column %q is not in the input (columns: %s)", plan.File.Path, k, file.ColumnList(header))
 		}
 	}
 	return nil
@@ -332,6 +341,7 @@ func (r *pushRun) process(ctx context.Context, in *file.Reader, out *outputs, do
 				delete(pending, next)
 				next++
 				r.redact(cur)
+				bound(cur)
 				if werr == nil {
 					werr = out.write(cur)
 				}
@@ -514,6 +524,18 @@ func (r *pushRun) checkAttachments(ctx context.Context, it *item, rec connectors
 	}
 }
 
+// bound cuts the input a row's receipt and rejects quote to a short
+// prefix, so a huge cell costs a line, not megabytes, in the rejects, the
+// receipts and the summary. It runs after redact, which must see whole
+// values to find them.
+func bound(it *item) {
+	it.receipt.Error = file.Cut(it.receipt.Error, 1000)
+	for i := range it.rejects {
+		rj := &it.rejects[i]
+		rj.Value, rj.Reason = file.Short(rj.Value), file.Cut(rj.Reason, 500)
+	}
+}
+
 func (r *pushRun) reject(it *item, rj Reject) {
 	rj.Row = schema.IntOf(int64(it.row.Num))
 	rj.Line = schema.IntOf(int64(it.row.Line))
@@ -636,7 +658,7 @@ func (r *pushRun) preview(it *item) error {
 		body := ""
 		if p, ok := r.target.(Previewer); ok {
 			if b, err := p.Preview(it.rec, it.sendKey); err == nil {
-				body = string(b)
+				body = file.Cut(string(b), 4096) // a preview, not the whole of a huge row
 			}
 		}
 		r.sum.Previews = append(r.sum.Previews, Preview{Row: it.row.Num, Key: it.key, Action: it.receipt.Outcome, Body: body})

@@ -43,7 +43,8 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 	}
 	if fs := p.Source.File; fs != nil {
 		pp.Input = f.Resolve(fs.Path)
-		pp.InputOpts = file.Options{Format: fs.Format, Delimiter: fs.Delimiter, Encoding: fs.Encoding, Storage: StorageOptions(fs.Storage)}
+		pp.InputOpts = file.Options{Format: fs.Format, Delimiter: fs.Delimiter, Encoding: fs.Encoding, MaxLineBytes: fs.MaxLineBytes,
+			Storage: StorageOptions(fs.Storage)}
 		dir, _ := storage.Split(pp.Input)
 		pp.Receipts, pp.Rejects = dir+"/receipts", dir+"/rejects"
 	}

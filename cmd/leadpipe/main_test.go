@@ -19,7 +19,11 @@ import (
 // test): with LEADPIPE_TEST_MAIN set, the test binary is leadpipe.
 func TestMain(m *testing.M) {
 	if os.Getenv("LEADPIPE_TEST_MAIN") != "" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		code := run(os.Args[1:], os.Stdout, os.Stderr)
+		if p := os.Getenv("LEADPIPE_TEST_PEAK_RSS"); p != "" {
+			writePeakRSS(p)
+		}
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

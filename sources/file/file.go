@@ -6,6 +6,7 @@ package file
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -13,8 +14,11 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
@@ -28,8 +32,15 @@ import (
 type Options struct {
 	Format    string // csv | jsonl; "" picks by extension (.jsonl/.ndjson/.json → jsonl)
 	Delimiter string // CSV only; default ","; `\t` for tab
-	Encoding  string // utf-8 (default) | latin1 | windows-1252 | utf-16
-	Storage   storage.Options
+	// Encoding is utf-8 (the default: a byte that is not UTF-8 is an error,
+	// never replaced), latin1, windows-1252, utf-16, or auto (Scan picks:
+	// a byte order mark, else UTF-8 when the whole file is, else
+	// windows-1252).
+	Encoding string
+	// MaxLineBytes bounds a record (a line, or the lines one quoted field
+	// spans); 0 means DefaultMaxLineBytes.
+	MaxLineBytes int
+	Storage      storage.Options
 }
 
 // Row is one input row.
@@ -71,7 +82,11 @@ func (r *Reader) Next() (Row, error) { return r.next() }
 // Close releases the file.
 func (r *Reader) Close() error { return r.closer.Close() }
 
-// Open opens the file at location.
+// Open opens the file at location. Reading stops with an error, never a
+// silent replacement or an unbounded buffer, at a byte that is not in the
+// file's encoding (*EncodingError), a record longer than MaxLineBytes
+// (*TooLongError) and a malformed record that swallows other lines
+// (*MalformedError).
 func Open(ctx context.Context, location string, opts Options) (*Reader, error) {
 	dir, key := storage.Split(location)
 	st, err := storage.Open(ctx, dir, opts.Storage)
@@ -82,12 +97,24 @@ func Open(ctx context.Context, location string, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open input %s: %w", location, err)
 	}
-	dec, err := decoder(opts.Encoding)
+	raw := bufio.NewReaderSize(rc, 64<<10)
+	bom, _ := raw.Peek(3)
+	name := strings.ToLower(opts.Encoding)
+	if name == "auto" {
+		name, _ = bomEncoding(bom) // Scan settles the rest; here UTF-8 is checked
+	}
+	dec, err := decoder(name)
 	if err != nil {
 		rc.Close()
 		return nil, err
 	}
-	in := transform.NewReader(rc, dec)
+	var src io.Reader = raw
+	if isUTF8(name) {
+		if enc, ok := bomEncoding(bom); !ok || enc == "utf-8" {
+			src = newUTF8Guard(raw) // a UTF-16 byte order mark decodes as UTF-16 instead
+		}
+	}
+	text := transform.NewReader(src, dec)
 	format := opts.Format
 	if format == "" {
 		switch strings.ToLower(path.Ext(key)) {
@@ -100,9 +127,9 @@ func Open(ctx context.Context, location string, opts Options) (*Reader, error) {
 	r := &Reader{Location: location, closer: rc}
 	switch format {
 	case "csv":
-		err = r.initCSV(in, opts.Delimiter)
+		err = r.initCSV(newRecordGuard(text, opts.MaxLineBytes), opts.Delimiter)
 	case "jsonl":
-		err = r.initJSONL(in)
+		err = r.initJSONL(text, maxLine(opts.MaxLineBytes))
 	default:
 		err = fmt.Errorf("unknown input format %q (csv or jsonl)", format)
 	}
@@ -111,6 +138,21 @@ func Open(ctx context.Context, location string, opts Options) (*Reader, error) {
 		return nil, fmt.Errorf("read input %s: %w", location, err)
 	}
 	return r, nil
+}
+
+func isUTF8(name string) bool { return name == "" || name == "utf-8" || name == "utf8" }
+
+// bomEncoding names the encoding a byte order mark announces.
+func bomEncoding(b []byte) (string, bool) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xef, 0xbb, 0xbf}):
+		return "utf-8", true
+	case bytes.HasPrefix(b, []byte{0xff, 0xfe}):
+		return "utf-16le", true
+	case bytes.HasPrefix(b, []byte{0xfe, 0xff}):
+		return "utf-16be", true
+	}
+	return "", false
 }
 
 func decoder(name string) (transform.Transformer, error) {
@@ -128,32 +170,43 @@ func decoder(name string) (transform.Transformer, error) {
 	case "utf-16be":
 		e = unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
 	default:
-		return nil, fmt.Errorf("unknown encoding %q (utf-8, latin1, windows-1252 or utf-16)", name)
+		return nil, fmt.Errorf("unknown encoding %q (utf-8, latin1, windows-1252, utf-16 or auto)", name)
 	}
 	return e.NewDecoder(), nil
 }
 
-func (r *Reader) initCSV(in io.Reader, delim string) error {
-	cr := csv.NewReader(in)
+func (r *Reader) initCSV(guard *recordGuard, delim string) error {
+	comma := ','
 	switch delim {
 	case "", ",":
 	case `\t`, "\t", "tab":
-		cr.Comma = '\t'
+		comma = '\t'
 	default:
 		rs := []rune(delim)
 		if len(rs) != 1 {
 			return fmt.Errorf("delimiter must be one character, got %q", delim)
 		}
-		cr.Comma = rs[0]
+		comma = rs[0]
 	}
+	guard.countFields(comma)
+	cr := csv.NewReader(guard)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
 	header, err := cr.Read()
+	if guard.err != nil {
+		return guard.err
+	}
 	if err == io.EOF {
 		return errors.New("the file is empty: a CSV input needs a header row")
 	}
 	if err != nil {
-		return fmt.Errorf("header row: %w", err)
+		return fmt.Errorf("header row: %w", readError(err))
 	}
+	if len(header) > MaxColumns {
+		return tooManyColumns(strconv.Itoa(len(header)))
+	}
+	header = slices.Clone(header)
 	seen := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
@@ -161,30 +214,49 @@ func (r *Reader) initCSV(in io.Reader, delim string) error {
 			return fmt.Errorf("header row: column %d has no name", i+1)
 		}
 		if j, dup := seen[h]; dup {
-			return fmt.Errorf("header row: column %q appears twice (columns %d and %d)", h, j+1, i+1)
+			return fmt.Errorf("header row: column %q appears twice (columns %d and %d)", Short(h), j+1, i+1)
 		}
 		seen[h] = i
 		header[i] = h
 	}
 	r.header = header
+	guard.next(2)
 	num := 0
 	r.next = func() (Row, error) {
 		rec, err := cr.Read()
+		if guard.err != nil {
+			return Row{}, guard.err
+		}
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
 		num++
 		var pe *csv.ParseError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) && pe.Err != nil && !errors.Is(pe.Err, ErrNotUTF8) {
+			guard.next(pe.Line + 1)
+			if pe.Line > pe.StartLine {
+				// The reader went on past the record's line looking for a
+				// closing quote: the rows on those lines would be lost in
+				// this one, so the file cannot be read as it is.
+				return Row{}, &MalformedError{From: pe.StartLine, To: pe.Line, Reason: pe.Err.Error()}
+			}
 			return Row{Num: num, Line: pe.StartLine, values: map[string]string{},
 				Problem: fmt.Sprintf("malformed CSV at line %d, column %d: %v", pe.Line, pe.Column, pe.Err)}, nil
 		}
 		if err != nil {
-			return Row{}, err
+			return Row{}, readError(err)
 		}
 		line, _ := cr.FieldPos(0)
+		end := line
+		for _, v := range rec {
+			end += strings.Count(v, "\n")
+		}
+		guard.next(end + 1)
 		row := Row{Num: num, Line: line, values: make(map[string]string, len(header))}
 		if len(rec) != len(header) {
+			if end > line {
+				return Row{}, &MalformedError{From: line, To: end, Reason: fmt.Sprintf("they make one row of %d fields, and the header has %d", len(rec), len(header))}
+			}
 			row.Problem = fmt.Sprintf("has %d fields, the header has %d", len(rec), len(header))
 		}
 		for i, h := range header {
@@ -197,9 +269,46 @@ func (r *Reader) initCSV(in io.Reader, delim string) error {
 	return nil
 }
 
-func (r *Reader) initJSONL(in io.Reader) error {
+// readError unwraps the errors of the guards from the CSV reader's
+// wrapping, so callers see *EncodingError and *TooLongError.
+func readError(err error) error {
+	var ee *EncodingError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	return err
+}
+
+func tooManyColumns(n string) error {
+	return fmt.Errorf("header row: %s columns; more than %d (the most a spreadsheet holds) means line 1 is not a header: is the delimiter right?",
+		n, MaxColumns)
+}
+
+// MaxColumns is the most columns a CSV header may have: a spreadsheet's
+// limit, far above any real input, and a bound on what a header costs.
+const MaxColumns = 16384
+
+// MalformedError is a record the CSV reader could only end lines later
+// than it began: a quote opened and not closed where it should be. The rows
+// of the lines in between would be lost inside it, so reading stops.
+type MalformedError struct {
+	From, To int // lines
+	Reason   string
+}
+
+func (e *MalformedError) Error() string {
+	lost := fmt.Sprintf("the row of line %d", e.To)
+	if e.To > e.From+1 {
+		lost = fmt.Sprintf("the rows of lines %d to %d", e.From+1, e.To)
+	}
+	return fmt.Sprintf("lines %d to %d were read as one row (%s): a quote opened on line %d is not closed on its line, so %s "+
+		"would be lost inside it; close the quote, or write a quote inside a value as \"\"", e.From, e.To, e.Reason, e.From, lost)
+}
+
+// initJSONL reads JSON lines; the scanner bounds a line itself.
+func (r *Reader) initJSONL(in io.Reader, limit int) error {
 	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	sc.Buffer(make([]byte, 0, 64*1024), limit+1)
 	known := map[string]bool{}
 	line, num := 0, 0
 	parse := func() (Row, error) {
@@ -231,7 +340,10 @@ func (r *Reader) initJSONL(in io.Reader) error {
 			return row, nil
 		}
 		if err := sc.Err(); err != nil {
-			return Row{}, err
+			if errors.Is(err, bufio.ErrTooLong) {
+				return Row{}, &TooLongError{Line: line + 1, Lines: 1, Limit: limit}
+			}
+			return Row{}, readError(err)
 		}
 		return Row{}, io.EOF
 	}
@@ -272,24 +384,120 @@ func jsonText(raw json.RawMessage) string {
 	return s
 }
 
-// Count counts the data rows of a local CSV or JSON-lines file quickly, for
-// progress; it returns -1 when the count is not cheap (remote storage).
-func Count(ctx context.Context, location string, opts Options) int {
-	if storage.Scheme(location) != "file" {
-		return -1
+// Scan reads the whole file once, before anything is sent: it counts the
+// rows, settles `encoding: auto`, and finds what would stop a run half way
+// (a byte not in the encoding, a record over the length limit, a quote
+// that swallows lines), so that such a file fails before its first row is
+// sent instead of after.
+type Scan struct {
+	Rows     int
+	Encoding string // as Open should read it ("" for the default)
+	// Note says what `encoding: auto` chose and why.
+	Note string
+}
+
+// ScanFile scans the file at location (see Scan).
+func ScanFile(ctx context.Context, location string, opts Options) (Scan, error) {
+	if strings.EqualFold(opts.Encoding, "auto") {
+		return scanAuto(ctx, location, opts)
 	}
+	n, err := count(ctx, location, opts)
+	return Scan{Rows: n, Encoding: opts.Encoding}, err
+}
+
+func scanAuto(ctx context.Context, location string, opts Options) (Scan, error) {
+	bom, err := peek(ctx, location, opts, 3)
+	if err != nil {
+		return Scan{}, err
+	}
+	if enc, ok := bomEncoding(bom); ok {
+		opts.Encoding = enc
+		n, err := count(ctx, location, opts)
+		return Scan{Rows: n, Encoding: enc, Note: "encoding: auto chose " + enc + " (the file starts with its byte order mark)"}, err
+	}
+	opts.Encoding = "utf-8"
+	n, err := count(ctx, location, opts)
+	var ee *EncodingError
+	if !errors.As(err, &ee) {
+		return Scan{Rows: n, Encoding: "utf-8", Note: "encoding: auto chose utf-8 (no byte order mark, and every line is valid UTF-8)"}, err
+	}
+	opts.Encoding = "windows-1252"
+	n, err = count(ctx, location, opts)
+	return Scan{Rows: n, Encoding: "windows-1252", Note: fmt.Sprintf("encoding: auto chose windows-1252 (no byte order mark, and line %d is not valid UTF-8); "+
+		"if the text looks wrong, declare the encoding", ee.Line)}, err
+}
+
+func peek(ctx context.Context, location string, opts Options, n int) ([]byte, error) {
+	dir, key := storage.Split(location)
+	st, err := storage.Open(ctx, dir, opts.Storage)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("open input %s: %w", location, err)
+	}
+	defer rc.Close()
+	b := make([]byte, n)
+	k, err := io.ReadFull(rc, b)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read input %s: %w", location, err)
+	}
+	return b[:k], nil
+}
+
+func count(ctx context.Context, location string, opts Options) (int, error) {
 	r, err := Open(ctx, location, opts)
 	if err != nil {
-		return -1
+		return 0, err
 	}
 	defer r.Close()
 	n := 0
 	for {
-		_, err := r.Next()
-		if err != nil {
-			break
+		if _, err := r.Next(); err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, fmt.Errorf("read input %s: %w", location, err)
 		}
 		n++
+		if n%4096 == 0 && ctx.Err() != nil {
+			return n, ctx.Err()
+		}
 	}
-	return n
+}
+
+// Short cuts a value for an error message: input text is quoted at most
+// this long, however long it is.
+func Short(s string) string { return Cut(s, 80) }
+
+// Cut shortens s to at most max bytes (on a rune boundary), saying how much
+// was left out.
+func Cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…(%d more bytes)", len(s)-cut)
+}
+
+// ColumnList lists a header for an error message: the first columns, each
+// cut short, and how many more there are, so that a header of a million
+// columns (or one column of 50 MB) gives a message of a few lines.
+func ColumnList(header []string) string {
+	const maxCols, maxLen = 30, 600
+	var b strings.Builder
+	for i, h := range header {
+		if i == maxCols || b.Len() > maxLen {
+			fmt.Fprintf(&b, ", … and %d more", len(header)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(Short(h))
+	}
+	return b.String()
 }

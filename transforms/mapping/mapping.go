@@ -24,6 +24,7 @@ import (
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/sources/file"
 )
 
 // Source is how one vendor field gets its value. In YAML it is a column
@@ -152,7 +153,7 @@ func Compile(v *config.Validator, path string, node *yaml.Node, target []connect
 
 // CheckHeader reports the mapped columns missing from the input header,
 // with the YAML line that names each.
-func (m *Mapping) CheckHeader(file string, header []string) error {
+func (m *Mapping) CheckHeader(pipelineFile string, header []string) error {
 	have := map[string]bool{}
 	for _, h := range header {
 		have[h] = true
@@ -160,8 +161,8 @@ func (m *Mapping) CheckHeader(file string, header []string) error {
 	var probs config.Problems
 	for _, f := range m.fields {
 		if f.src.Column != "" && !have[f.src.Column] {
-			probs = append(probs, config.Problem{File: file, Line: f.line, Path: f.path,
-				Msg: fmt.Sprintf("column %q is not in the input (columns: %s)", f.src.Column, strings.Join(header, ", "))})
+			probs = append(probs, config.Problem{File: pipelineFile, Line: f.line, Path: f.path,
+				Msg: fmt.Sprintf("column %q is not in the input (columns: %s)", f.src.Column, file.ColumnList(header))})
 		}
 	}
 	if len(probs) > 0 {
