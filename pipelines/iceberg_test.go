@@ -15,7 +15,6 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
-	"github.com/leadpipe/leadpipe/sinks"
 	"github.com/leadpipe/leadpipe/sinks/iceberg"
 	"github.com/leadpipe/leadpipe/sinks/iceberg/icebergtest"
 	"github.com/leadpipe/leadpipe/sinks/laketest"
@@ -209,43 +208,6 @@ func dataFiles(t *testing.T, root string) []string {
 	})
 	sort.Strings(out)
 	return out
-}
-
-// A rename added to a pipeline that already wrote its Iceberg tables is
-// refused before the vendor is read, with the message, and nothing moves.
-func TestIcebergRefusesARename(t *testing.T) {
-	e := newLumiEnv(t, 20)
-	plan := e.plan("iceberg")
-	if _, err := e.run(plan, pipelines.Options{}); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(e.dir, "lumi.yaml")
-	yaml := strings.Replace(fmt.Sprintf(lumiPipeline, "iceberg"), "sink:", "transforms:\n  - rename:\n      leads: {amount_requested: requested}\nsink:", 1)
-	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	renamed, err := pipelines.Load(path, e.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	before := dataFiles(t, e.lake)
-	cursors, _ := e.store.Cursors(context.Background(), "lumi-test")
-	e.Advance(time.Hour)
-	sum, err := e.run(renamed, pipelines.Options{FullRefresh: true})
-	var sce *sinks.SchemaChangeError
-	if !errors.As(err, &sce) || !strings.Contains(err.Error(), "column amount_requested would be renamed to requested") {
-		t.Fatalf("want the refusal, got %v", err)
-	}
-	if sum == nil || sum.TotalRows() != 0 || sum.Status != state.RunFailed {
-		t.Errorf("the refused run: %+v", sum)
-	}
-	if got := dataFiles(t, e.lake); len(got) != len(before) {
-		t.Errorf("the refused run wrote files")
-	}
-	after, _ := e.store.Cursors(context.Background(), "lumi-test")
-	if len(after) != len(cursors) {
-		t.Errorf("cursors moved: %v → %v", cursors, after)
-	}
 }
 
 // The Iceberg sink on S3 (versitygw): a run that dies before or after its

@@ -13,6 +13,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
+	"github.com/leadpipe/leadpipe/sinks/schemaguard"
 	"github.com/leadpipe/leadpipe/sinks/storage"
 )
 
@@ -117,7 +118,12 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		}
 		rs = ir
 	default:
-		rs = &lakeRun{sto: sto, Lake: sinks.NewLake(sto, plan.Sink, sinks.LakeOptions{
+		layouts, err := schemaguard.Check(ctx, sto, plan.Pipeline.Sink.Format, sum.RunID, plan.SinkTables())
+		if err != nil {
+			finishFailed(store, sum, state.RunFailed, err)
+			return sum, err
+		}
+		rs = &lakeRun{sto: sto, layouts: layouts, log: log, Lake: sinks.NewLake(sto, plan.Sink, sinks.LakeOptions{
 			RunID: sum.RunID, ExtractedAt: started, MaxRowsPerFile: plan.Pipeline.Sink.MaxRowsPerFile,
 			Journal: &journal{store: store, runID: sum.RunID},
 		})}

@@ -123,7 +123,8 @@ func (l *s3Lake) committedView() (orphans []string) {
 	}
 	for _, k := range l.keys() {
 		base := k[strings.LastIndex(k, "/")+1:]
-		if strings.HasPrefix(k, "_runs/") || strings.HasPrefix(base, "_") {
+		// _runs/ and _schema/ hold the lake's own records, not data.
+		if strings.HasPrefix(k, "_runs/") || strings.HasPrefix(k, "_schema/") || strings.HasPrefix(base, "_") {
 			continue
 		}
 		if !listed[k] {

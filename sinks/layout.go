@@ -60,6 +60,7 @@ const (
 	ChangeRemoved = "removed"
 	ChangeRenamed = "renamed"
 	ChangeRetyped = "retyped"
+	ChangeFormat  = "format" // the files' format (From, To)
 )
 
 func (c Change) String() string {
@@ -72,6 +73,8 @@ func (c Change) String() string {
 		return "column " + c.Column + " would be renamed to " + c.To
 	case ChangeRetyped:
 		return fmt.Sprintf("column %s would change type from %s to %s", c.Column, c.From, c.To)
+	case ChangeFormat:
+		return fmt.Sprintf("its files would change format from %s to %s", c.From, c.To)
 	}
 	return c.Kind + " " + c.Column
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/sinks/storage"
+	"github.com/leadpipe/leadpipe/sinks/views"
 )
 
 const demoMarker = ".leadpipe-demo"
@@ -156,8 +158,8 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 				if err := printIcebergQueries(cmd.Context(), g.stdout, lake, store.Path()); err != nil {
 					return err
 				}
-			} else {
-				printDemoQueries(g, lake, s3out)
+			} else if err := printDemoQueries(cmd.Context(), g, dir, lake, s3out); err != nil {
+				return err
 			}
 			fmt.Fprintf(g.stdout, `
 The demo's directory is a leadpipe project (%s): inside it, the history,
@@ -222,26 +224,40 @@ func prepareDemoDir(out string) (string, error) {
 	return dir, err
 }
 
-func printDemoQueries(g *globals, dir string, s3out *demoS3) {
-	q := func(table string) string {
-		return fmt.Sprintf("read_parquet('%s/%s/**/*.parquet', hive_partitioning = true)", dir, table)
+// printDemoQueries writes the lake's DuckDB views into the demo's
+// directory (what `leadpipe views` writes) and prints queries that use
+// them.
+func printDemoQueries(ctx context.Context, g *globals, dir, lake string, s3out *demoS3) error {
+	sto, err := storage.Open(ctx, lake, storage.Options{})
+	if err != nil {
+		return err
 	}
-	secret := ""
+	tables, err := views.Tables(ctx, sto)
+	if err != nil {
+		return err
+	}
+	file := filepath.Join(dir, "views.sql")
+	if err := os.WriteFile(file, []byte(views.DuckDB(lake, tables)), 0o644); err != nil {
+		return err
+	}
+	prefix := ""
 	if s3out != nil {
 		// DuckDB reads S3 through its httpfs extension.
-		secret = s3out.duckDBSecret() + "\n             "
+		prefix = s3out.duckDBSecret() + "\n             "
 	}
-	fmt.Fprintf(g.stdout, `Query the lake with DuckDB (https://duckdb.org/docs/installation), for example:
+	fmt.Fprintf(g.stdout, `Query the lake with DuckDB (https://duckdb.org/docs/installation). The demo wrote
+%[1]s (leadpipe views --lake %[2]s): a view per table, its changelog,
+and <table>_current, its current state (the latest row per *_uid). For example:
 
-  duckdb -c "%sSELECT vendor, status, count(*) AS leads, sum(amount_requested) AS requested
-             FROM %s GROUP BY ALL ORDER BY vendor, leads DESC"
+  duckdb -c "%[3]s$(cat %[1]s)
+             SELECT vendor, status, count(*) AS leads, sum(amount_requested) AS requested
+             FROM leads_current GROUP BY ALL ORDER BY vendor, leads DESC"
 
-  duckdb -c "%sSELECT vendor, currency, count(*) AS loans, sum(principal) AS funded, sum(commission_amount) AS commission
-             FROM %s WHERE status = 'funded' GROUP BY ALL"
-
-Tables are append-only changelogs: for the current state take the latest row per *_uid
-(see "Querying the lake" in the README).
-`, secret, q("leads"), secret, q("loans"))
+  duckdb -c "%[3]s$(cat %[1]s)
+             SELECT vendor, currency, count(*) AS loans, sum(principal) AS funded, sum(commission_amount) AS commission
+             FROM loans_current WHERE status = 'funded' GROUP BY ALL"
+`, shellPath(file), shellPath(lake), prefix)
+	return nil
 }
 
 // writeDemoProject marks the demo's directory as a project: its state in

@@ -32,12 +32,16 @@ func TestDemoToS3Integration(t *testing.T) {
 	}
 	for _, want := range []string{
 		"output in " + out, "pipelines and state store in " + state,
-		"read_parquet('" + out + "/leads/**/*.parquet'", "URL_STYLE 'path'", "KEY_ID '$AWS_ACCESS_KEY_ID'",
+		"$(cat " + filepath.Join(state, "views.sql") + ")", "URL_STYLE 'path'", "KEY_ID '$AWS_ACCESS_KEY_ID'",
 		"receipts: " + out + "/receipts/backfill-lumi-",
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the demo output lacks %q", want)
 		}
+	}
+	if views, err := os.ReadFile(filepath.Join(state, "views.sql")); err != nil ||
+		!strings.Contains(string(views), "read_parquet('"+out+"/leads/**/*.parquet'") {
+		t.Errorf("the views the demo wrote do not read the lake on S3: %v\n%s", err, views)
 	}
 	if strings.Contains(stdout+stderr, srv.SecretKey) {
 		t.Error("the demo printed the secret key")

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,8 +54,27 @@ func TestDemoRunsEveryExample(t *testing.T) {
 	if strings.Contains(out, "✗") {
 		t.Errorf("a demo pipeline failed:\n%s", out)
 	}
-	if !strings.Contains(out, "read_parquet(") {
-		t.Error("the demo does not print a DuckDB query")
+	// The printed queries read the views the demo wrote (leadpipe views).
+	queries := regexp.MustCompile(`(?s)duckdb -c "\$\(cat ([^)]+)\)\s+(SELECT[^"]+)"`).FindAllStringSubmatch(out, -1)
+	if len(queries) != 2 {
+		t.Fatalf("the demo does not print two DuckDB queries over its views:\n%s", out)
+	}
+	views, err := os.ReadFile(queries[0][1])
+	if err != nil || !strings.Contains(string(views), `CREATE OR REPLACE VIEW "leads_current"`) {
+		t.Fatalf("views file %s: %v", queries[0][1], err)
+	}
+	byStatus := laketest.DuckDB(t, string(views), queries[0][2])
+	distinct := len(laketest.Latest(laketest.Read(t, dir, "leads"), "lead_uid"))
+	n := 0
+	for _, r := range byStatus {
+		c, _ := strconv.Atoi(fmt.Sprint(r["leads"]))
+		n += c
+	}
+	if n != distinct {
+		t.Errorf("the printed query counts %d leads, the lake has %d", n, distinct)
+	}
+	if got, _, _ := cli(t, "views", "--lake", dir); got != 0 {
+		t.Errorf("leadpipe views on the demo's lake exited %d", got)
 	}
 	leads := laketest.Read(t, dir, "leads")
 	if len(leads) == 0 {

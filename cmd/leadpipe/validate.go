@@ -18,7 +18,9 @@ func newValidateCmd(g *globals) *cobra.Command {
 		Short: "Check pipeline files without running them",
 		Long: `Check pipeline files: YAML syntax, unknown keys, types, environment variables,
 connector and stream names, connector settings and mappings, schedule:,
-timezone: and on_failure:. Every problem in every file is reported at once,
+timezone: and on_failure:, and that the tables a pull writes keep the columns
+their lake or Iceberg catalog already has (a renamed, retyped or left-out
+column would mix two layouts in one table). Every problem in every file is reported at once,
 each as FILE:LINE: PATH: MESSAGE. A scheduled pipeline's next three run times
 are shown.
 
@@ -43,6 +45,23 @@ Exit status: 0 when every file is valid, 2 when any is not.`,
 				}
 				for _, w := range plan.Warnings {
 					fmt.Fprintln(g.stderr, w.String())
+				}
+				// The tables the pipeline writes must keep their layout.
+				if loc, err := g.stateLocation(plan.File); err == nil {
+					warning, err := pipelines.CheckSinkSchema(cmd.Context(), plan, loc.Path)
+					if warning != "" {
+						fmt.Fprintf(g.stderr, "%s: warning: %s\n", path, warning)
+					}
+					if err != nil {
+						plan.File.V.Errorf("sink", "%v", err)
+						for _, p := range plan.File.Problems().Errors() {
+							if p.Path == "sink" {
+								all = append(all, p)
+							}
+						}
+						invalid++
+						continue
+					}
 				}
 				fmt.Fprintf(g.stdout, "%s: ok (%s pipeline %q)\n", path, plan.Kind(), plan.Name())
 				describeSchedule(g, plan)
