@@ -45,31 +45,10 @@ func hugeLine(t testing.TB, maxLine int, value bool) (dir, pipeline string) {
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		t.Fatal(err)
 	}
-	src := `name: huge-line
-source:
-  file:
-    path: huge.csv
-`
+	src := strings.Replace(fmt.Sprintf(lumiPush, "huge-line"), "path: rows.csv", "path: huge.csv", 1)
 	if maxLine > 0 {
-		src += fmt.Sprintf("    max_line_bytes: %d\n", maxLine)
+		src = strings.Replace(src, "path: huge.csv\n", fmt.Sprintf("path: huge.csv\n    max_line_bytes: %d\n", maxLine), 1)
 	}
-	src += `push:
-  connector: lumi
-  target: leads
-  config:
-    base_url: ${LUMI_BASE_URL}
-    username: ${LUMI_USERNAME}
-    password: ${LUMI_PASSWORD}
-  key: [ref]
-  fields:
-    customer.first_name: first
-    customer.email: email
-    customer.phone: phone
-    company.name: company
-    company.abn: abn
-    loan.requested_amount: amount
-    loan.installments: weeks
-`
 	pipeline = filepath.Join(dir, "push.yaml")
 	if err := os.WriteFile(pipeline, []byte(src), 0o644); err != nil {
 		t.Fatal(err)

@@ -88,14 +88,9 @@ func (r *Reader) Close() error { return r.closer.Close() }
 // (*TooLongError) and a malformed record that swallows other lines
 // (*MalformedError).
 func Open(ctx context.Context, location string, opts Options) (*Reader, error) {
-	dir, key := storage.Split(location)
-	st, err := storage.Open(ctx, dir, opts.Storage)
+	rc, key, err := openObject(ctx, location, opts)
 	if err != nil {
 		return nil, err
-	}
-	rc, err := st.Open(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("open input %s: %w", location, err)
 	}
 	raw := bufio.NewReaderSize(rc, 64<<10)
 	bom, _ := raw.Peek(3)
@@ -427,15 +422,24 @@ func scanAuto(ctx context.Context, location string, opts Options) (Scan, error) 
 		"if the text looks wrong, declare the encoding", ee.Line)}, err
 }
 
-func peek(ctx context.Context, location string, opts Options, n int) ([]byte, error) {
+// openObject opens the object at location (its key is the file name).
+func openObject(ctx context.Context, location string, opts Options) (io.ReadCloser, string, error) {
 	dir, key := storage.Split(location)
 	st, err := storage.Open(ctx, dir, opts.Storage)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	rc, err := st.Open(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("open input %s: %w", location, err)
+		return nil, "", fmt.Errorf("open input %s: %w", location, err)
+	}
+	return rc, key, nil
+}
+
+func peek(ctx context.Context, location string, opts Options, n int) ([]byte, error) {
+	rc, _, err := openObject(ctx, location, opts)
+	if err != nil {
+		return nil, err
 	}
 	defer rc.Close()
 	b := make([]byte, n)
