@@ -94,6 +94,8 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	collect := func() {
 		sum.Unknowns = unknowns.List()
+		sum.Invalid = unknowns.InvalidList()
+		sum.Notes = unknowns.Notes()
 		if sr, ok := conn.(connectors.StatsReporter); ok {
 			sum.HTTP = sr.HTTPStats()
 		}

@@ -98,15 +98,20 @@ type Summary struct {
 	Rows      map[string]int64    `json:"rows,omitempty"`
 	Files     []sinks.WrittenFile `json:"files,omitempty"`
 	// Iceberg is what an Iceberg sink's commit did to each table pair.
-	Iceberg   map[string]iceberg.TableResult `json:"iceberg,omitempty"`
-	Sink      string                         `json:"sink,omitempty"`
-	Cursors   map[string]sinks.CursorWindow  `json:"cursors,omitempty"`
-	Unknowns  []schema.UnknownCount          `json:"unknown_values,omitempty"`
-	HTTP      connectors.HTTPStats           `json:"http"`
-	Recovered []string                       `json:"recovered,omitempty"`
-	Push      *PushSummary                   `json:"push,omitempty"`
-	Reconcile *ReconcileSummary              `json:"reconcile,omitempty"`
-	Error     string                         `json:"error,omitempty"`
+	Iceberg  map[string]iceberg.TableResult `json:"iceberg,omitempty"`
+	Sink     string                         `json:"sink,omitempty"`
+	Cursors  map[string]sinks.CursorWindow  `json:"cursors,omitempty"`
+	Unknowns []schema.UnknownCount          `json:"unknown_values,omitempty"`
+	// Invalid counts vendor values no canonical column could hold (Value
+	// is the reason); the raw values are in attributes.
+	Invalid []schema.UnknownCount `json:"invalid_values,omitempty"`
+	// Notes are what the connector had to say: a fallback it took.
+	Notes     []string             `json:"notes,omitempty"`
+	HTTP      connectors.HTTPStats `json:"http"`
+	Recovered []string             `json:"recovered,omitempty"`
+	Push      *PushSummary         `json:"push,omitempty"`
+	Reconcile *ReconcileSummary    `json:"reconcile,omitempty"`
+	Error     string               `json:"error,omitempty"`
 }
 
 // TotalRows is the number of rows over every table.

@@ -130,6 +130,19 @@ func printSummary(w io.Writer, s *pipelines.Summary) {
 			fmt.Fprintf(w, "    %s %s = %q ×%d\n", u.Vendor, u.Field, u.Value, u.Count)
 		}
 	}
+	if len(s.Invalid) > 0 {
+		var total int64
+		for _, u := range s.Invalid {
+			total += u.Count
+		}
+		fmt.Fprintf(w, "  invalid vendor values: %d (left out of their column, kept raw in attributes)\n", total)
+		for _, u := range s.Invalid {
+			fmt.Fprintf(w, "    %s %s: %s ×%d\n", u.Vendor, u.Field, u.Value, u.Count)
+		}
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	if s.Error != "" {
 		fmt.Fprintf(w, "  error: %s\n", s.Error)
 	}

@@ -457,15 +457,17 @@ func (n *normalizer) lead(w *record) schema.Lead {
 	} else {
 		keepRaw("email")
 	}
-	if p, ok := normalize.Phone(f.str("phone"), phoneRegion); ok {
+	// A number not valid for its region stays raw in attributes (phone
+	// among them) and is counted.
+	if p, ok := normalize.CountedPhone(n.unknown, Vendor, "lead.phone", f.str("phone"), phoneRegion); ok {
 		l.Phone = p
 	} else {
 		keepRaw("phone")
 	}
-	if p, ok := normalize.Phone(f.str("secondaryPhone"), phoneRegion); ok {
+	if p, ok := normalize.CountedPhone(n.unknown, Vendor, "lead.secondaryPhone", f.str("secondaryPhone"), phoneRegion); ok {
 		attrs.Set("secondaryPhone", p)
 	}
-	if p, ok := normalize.Phone(f.str("brokerContactNumber"), phoneRegion); ok {
+	if p, ok := normalize.CountedPhone(n.unknown, Vendor, "lead.brokerContactNumber", f.str("brokerContactNumber"), phoneRegion); ok {
 		attrs.Set("brokerContactNumber", p)
 	}
 	if d, ok := normalize.Date(f.str("dateOfBirth")); ok {

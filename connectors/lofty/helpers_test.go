@@ -157,7 +157,7 @@ func (e *env) resetRequests() {
 }
 
 func (e *env) baseConfig(extra string) string {
-	return fmt.Sprintf("base_url: %s/v1.0\naccess_token: %s\n%s", e.http.URL, loftytest.AccessToken, extra)
+	return fmt.Sprintf("base_url: %s/v1.0\naccess_token: %s\nphone_region: US\n%s", e.http.URL, loftytest.AccessToken, extra)
 }
 
 func (e *env) config(t testing.TB, extra string) any {

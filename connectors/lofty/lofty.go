@@ -114,7 +114,12 @@ type Config struct {
 	// Timezone reads response timestamps that carry no offset. Default: the
 	// query time zone.
 	Timezone string `yaml:"timezone"`
-	// PhoneRegion is the country assumed for phones without a country code.
+	// PhoneRegion is the country whose numbers the account's phones
+	// without a country code are (US, AU...). Lofty serves several markets
+	// and has none of its own, so it is required: a number with a "+" is
+	// read as such, and any other number that is not valid for this region
+	// is never converted (it stays raw in attributes.other_phones and is
+	// counted as an invalid value).
 	PhoneRegion string `yaml:"phone_region"`
 	// Country fills the country column of leads with an address (Lofty's
 	// addresses have no country).
@@ -207,9 +212,6 @@ func (c *Config) SetDefaults() {
 	if c.Timezone == "" {
 		c.Timezone = c.QueryTimezone
 	}
-	if c.PhoneRegion == "" {
-		c.PhoneRegion = "US"
-	}
 	if c.Country == "" {
 		c.Country = "US"
 	}
@@ -276,7 +278,11 @@ func (c *Config) Validate(v *config.Validator) {
 	if len(c.Country) != 2 || strings.ToUpper(c.Country) != c.Country {
 		v.Errorf("country", "must be an ISO 3166-1 alpha-2 code such as US, got %q", c.Country)
 	}
-	if len(c.PhoneRegion) != 2 || strings.ToUpper(c.PhoneRegion) != c.PhoneRegion {
+	switch {
+	case c.PhoneRegion == "":
+		v.Errorf("phone_region", "is required: Lofty has no market of its own, so say which country the account's "+
+			"numbers without a +country code belong to (e.g. US or AU)")
+	case len(c.PhoneRegion) != 2 || strings.ToUpper(c.PhoneRegion) != c.PhoneRegion:
 		v.Errorf("phone_region", "must be an ISO 3166-1 alpha-2 code such as US, got %q", c.PhoneRegion)
 	}
 	if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {

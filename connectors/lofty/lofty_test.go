@@ -606,7 +606,7 @@ func TestCallsFromTheCallsEndpoint(t *testing.T) {
 
 func TestAuthFailureIsClearAndHidesTheToken(t *testing.T) {
 	e := start(t, 5)
-	cfg := connectortest.Config(t, "lofty", fmt.Sprintf("base_url: %s/v1.0\naccess_token: wrong-token-123\n", e.http.URL))
+	cfg := connectortest.Config(t, "lofty", fmt.Sprintf("base_url: %s/v1.0\naccess_token: wrong-token-123\nphone_region: US\n", e.http.URL))
 	res := connectortest.Read(t, "lofty", cfg, &connectors.ReadRequest{Streams: []string{"leads"}, Now: e.clock()})
 	if res.Err == nil {
 		t.Fatal("no error with a wrong token")
@@ -648,7 +648,8 @@ func TestConfigProblems(t *testing.T) {
 	for _, want := range []string{"config.base_url", "config.access_token: is required", "config.page_size: must be 1..100",
 		"config.max_wait", "config.query_timezone", "config.stage_map.Hot: must be a canonical status",
 		"config.custom_fields.favourite_colour", "config.event_sources[1]", "config.calls_endpoint", "config.notes",
-		"config.lookup_by[0]", "config.rate_limit_reset", "config.vendor_key_in", `unknown key "bogus"`} {
+		"config.lookup_by[0]", "config.rate_limit_reset", "config.vendor_key_in", `unknown key "bogus"`,
+		"config.phone_region: is required: Lofty has no market of its own"} {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("problems lack %q:\n%s", want, msgs)
 		}
@@ -659,7 +660,7 @@ func TestCredentialsFromTheEnvironment(t *testing.T) {
 	e := startReal(t, 3, time.Minute)
 	t.Setenv(lofty.EnvAccessToken, loftytest.AccessToken)
 	t.Setenv(lofty.EnvVendorKey, loftytest.VendorKey)
-	cfg := connectortest.Config(t, "lofty", fmt.Sprintf("base_url: %s/v1.0\n", e.http.URL))
+	cfg := connectortest.Config(t, "lofty", fmt.Sprintf("base_url: %s/v1.0\nphone_region: US\n", e.http.URL))
 	res := e.read(t, cfg, nil, "leads")
 	if len(res.Batch.Leads) != 3 {
 		t.Errorf("read %d leads", len(res.Batch.Leads))
@@ -695,8 +696,8 @@ func TestConformance(t *testing.T) {
 			e := start(t, size)
 			base := fmt.Sprintf("base_url: %s/v1.0\npage_size: 5\ncomm_page_size: 5\nlookback: 0s\n", e.http.URL)
 			return &connectortest.Sandbox{
-				Config:        base + "access_token: " + loftytest.AccessToken + "\n",
-				BadAuthConfig: base + "access_token: not-the-token-42\n",
+				Config:        base + "access_token: " + loftytest.AccessToken + "\nphone_region: US\n",
+				BadAuthConfig: base + "access_token: not-the-token-42\nphone_region: US\n",
 				Secret:        "not-the-token-42",
 				Faults:        e.srv.Faults(),
 				Now:           e.clock,

@@ -187,9 +187,12 @@ func (n *normalizer) lead(r *rawLead) schema.Lead {
 		}
 	}
 	attrs.Set("other_emails", otherEmails)
+	// A number with a + is read as such; any other needs phone_region.
+	// One that is not valid for its region is never converted: it stays
+	// raw in other_phones and is counted.
 	var otherPhones []string
 	for _, p := range w.Phones {
-		if norm, ok := normalize.Phone(p, n.cfg.PhoneRegion); ok && l.Phone == "" {
+		if norm, ok := normalize.CountedPhone(n.unknown, Vendor, "lead.phones", p, n.cfg.PhoneRegion); ok && l.Phone == "" {
 			l.Phone = norm
 		} else if strings.TrimSpace(p) != "" {
 			otherPhones = append(otherPhones, p)

@@ -253,7 +253,7 @@ func TestPushRejectedUnder200(t *testing.T) {
 		fmt.Fprint(w, `{"data":null,"errorCode":400003,"errorData":[{"field":"stage","message":"unknown stage"}],"errorMsg":"stage: unknown stage"}`)
 	}))
 	defer ts.Close()
-	tgt, _ := newTarget(t, fmt.Sprintf("base_url: %s/v1.0\naccess_token: x\n", ts.URL))
+	tgt, _ := newTarget(t, fmt.Sprintf("base_url: %s/v1.0\naccess_token: x\nphone_region: US\n", ts.URL))
 	_, err := tgt.Send(context.Background(), rec(1, map[string]any{"emails": []string{"a@b.co"}}), "k")
 	var rej *connectors.RejectedError
 	if !errors.As(err, &rej) || rej.Field != "stage" || rej.Reason != "unknown stage" {

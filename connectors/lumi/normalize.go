@@ -172,7 +172,7 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 	} else {
 		attrs.Str("email_raw", w.Stakeholder.Email)
 	}
-	if p, ok := normalize.Phone(w.Stakeholder.Phone, n.region); ok {
+	if p, ok := normalize.CountedPhone(n.unknown, Vendor, "lead.stakeholder.phone", w.Stakeholder.Phone, n.region); ok {
 		l.Phone = p
 	} else {
 		attrs.Str("phone_raw", w.Stakeholder.Phone)

@@ -174,7 +174,7 @@ func (n *normalizer) lead(w *wireLead) schema.Lead {
 	if region == "" {
 		region = n.region
 	}
-	if p, ok := normalize.Phone(w.Phone, region); ok {
+	if p, ok := normalize.CountedPhone(n.unknown, Vendor, "lead.phone", w.Phone, region); ok {
 		l.Phone = p
 	} else {
 		attrs.Set("phone_raw", w.Phone)

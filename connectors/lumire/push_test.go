@@ -32,7 +32,7 @@ func (e *env) target(t *testing.T, name, extra string) connectors.Target {
 func rec(fields map[string]any) connectors.Record { return connectors.Record{Row: 2, Fields: fields} }
 
 func leadRec(email string) map[string]any {
-	return map[string]any{"email": email, "firstName": "Ada", "lastName": "Lovelace", "phone": "+44 7700 900123",
+	return map[string]any{"email": email, "firstName": "Ada", "lastName": "Lovelace", "phone": "+44 7400 123456",
 		"country": "gb", "source": "partner_csv", "score": int64(70), "metadata": `{"campaign":"autumn"}`}
 }
 
@@ -174,7 +174,7 @@ func TestSentLeadCarriesItsKeyBackAsPartnerRef(t *testing.T) {
 	found := false
 	for _, got := range res.Batch.Leads {
 		if got.VendorLeadID == r.VendorID {
-			found = got.PartnerRef == "row-key-0001" && got.Phone == "+447700900123" && got.Status == schema.StatusNew
+			found = got.PartnerRef == "row-key-0001" && got.Phone == "+447400123456" && got.Status == schema.StatusNew
 		}
 	}
 	if !found {

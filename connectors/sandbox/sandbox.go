@@ -14,6 +14,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // Options configure a simulator. Every field has a usable zero value.
@@ -127,4 +129,20 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+// ValidPhone draws numbers from gen until one is valid for region
+// (libphonenumber's IsValidNumber; region is used for numbers without a
+// "+"), so that a simulator's people have numbers someone could have:
+// random digits often fall in ranges no operator was given. It gives up
+// after 50 draws and returns the last one.
+func ValidPhone(region string, gen func() string) string {
+	var p string
+	for range 50 {
+		p = gen()
+		if n, err := phonenumbers.Parse(p, region); err == nil && phonenumbers.IsValidNumber(n) {
+			return p
+		}
+	}
+	return p
 }

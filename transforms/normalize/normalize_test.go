@@ -46,19 +46,36 @@ func TestPhone(t *testing.T) {
 		{"04 1234 5678", "AU", "+61412345678"},
 		{"+61433222111", "AU", "+61433222111"},
 		{"(02) 9123 4567", "AU", "+61291234567"},
-		{"+44 7700 900123", "AU", "+447700900123"},
+		{"+44 7911 123456", "AU", "+447911123456"},
 		{"069123456", "MD", "+37369123456"},
 		{"021 123 4567", "NZ", "+64211234567"},
+		{"+61 499 492 226", "", "+61499492226"}, // a + number needs no region
+		{"(415) 555-2671", "US", "+14155552671"},
 	} {
 		got, ok := Phone(tc.in, tc.region)
 		if !ok || got != tc.want {
 			t.Errorf("Phone(%q, %s) = %q, %v; want %q", tc.in, tc.region, got, ok, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "abc", "12"} {
-		if got, ok := Phone(bad, "AU"); ok {
-			t.Errorf("Phone(%q) = %q, want not ok", bad, got)
+	for _, bad := range []struct{ in, region string }{
+		{"", "AU"}, {"abc", "AU"}, {"12", "AU"},
+		{"0499492226", "US"},      // an AU mobile read as US: possible, not valid; never +10499492226
+		{"0499492226", ""},        // no region and no +: unreadable
+		{"0441 590 105", "AU"},    // AU shape, a range not allocated
+		{"0499 49222", "AU"},      // a digit short
+		{"+44 7700 900123", "GB"}, // Ofcom's drama range: no one's number
+		{"(555) 010-1234", "US"},  // a fictional US number
+	} {
+		if got, ok := Phone(bad.in, bad.region); ok {
+			t.Errorf("Phone(%q, %q) = %q, want not ok", bad.in, bad.region, got)
 		}
+	}
+}
+
+func BenchmarkPhone(b *testing.B) {
+	in := []string{"0401-234-567", "04 1234 5678", "+61433222111", "0412345678"}
+	for i := 0; b.Loop(); i++ {
+		Phone(in[i%len(in)], "AU")
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/leadpipe/leadpipe/connectors/sandbox"
 )
 
 // Anchor is the fixed instant all generated dates lie before.
@@ -589,9 +591,14 @@ func (g *gen) amount(lo, hi int) string {
 	return money(cents)
 }
 
-// phone makes an international number; spaced ones are how people type
-// them into the portal.
+// phone makes an international number valid in its country (see
+// sandbox.ValidPhone); spaced ones are how people type them into the
+// portal.
 func (g *gen) phone(cc string, spaced bool) string {
+	return sandbox.ValidPhone(cc, func() string { return g.anyPhone(cc, spaced) })
+}
+
+func (g *gen) anyPhone(cc string, spaced bool) string {
 	var code, rest string
 	switch cc {
 	case "AU":

@@ -57,6 +57,31 @@ func (s *Server) SetMaxResultWindow(n int) {
 	s.mu.Unlock()
 }
 
+// UseAUPhones makes the account an Australian team's: every lead's phones
+// become AU numbers written the national way, without a country code
+// (0499 492 226), as such a team types them. The first lead with a phone
+// gets exactly 0499 492 226. Times are not touched: the account was always
+// like this. A connector must read these with phone_region AU, and must
+// not turn them into US numbers (+10499492226) without it.
+func (s *Server) UseAUPhones() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, rec := range s.st.leads {
+		for i := range rec.lead.Phones {
+			x := (uint64(n)*2654435761 + 7) % 50000000
+			d := fmt.Sprintf("%c%07d", "01236"[x/10000000], x%10000000) // 040x-043x, 046x: ranges in use
+			p := "04" + d[:2] + " " + d[2:5] + " " + d[5:]
+			if n == 0 {
+				p = "0499 492 226"
+			}
+			rec.lead.Phones[i] = p
+			n++
+		}
+		rec.render()
+	}
+}
+
 // --- dataset accessors (deep copies) ---
 
 func deepCopy[T any](v T) T {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/leadpipe/leadpipe/connectors/sandbox"
 )
 
 // Anchor is the fixed instant every generated date is relative to.
@@ -194,26 +196,33 @@ func cover[T any](r *rand.Rand, xs []T, i int) T {
 	return pick(r, xs)
 }
 
+// phoneFormat renders a phone number the way people type them, in one of
+// eight formats: US numbers with and without +1, and AU mobiles with +61.
+// Every number is valid (sandbox.ValidPhone): random digits often fall in
+// area codes no one was given.
 func phoneFormat(r *rand.Rand, i int) string {
-	a, b, c := 200+r.IntN(800), 100+r.IntN(900), r.IntN(10000)
-	switch (i + r.IntN(3)) % 8 {
-	case 0:
-		return fmt.Sprintf("(%d) %d-%04d", a, b, c)
-	case 1:
-		return fmt.Sprintf("%d-%d-%04d", a, b, c)
-	case 2:
-		return fmt.Sprintf("%d%d%04d", a, b, c)
-	case 3:
-		return fmt.Sprintf("+1 %d %d %04d", a, b, c)
-	case 4:
-		return fmt.Sprintf("+1%d%d%04d", a, b, c)
-	case 5:
-		return fmt.Sprintf("1-%d-%d-%04d", a, b, c)
-	case 6:
-		return fmt.Sprintf("+61 4%02d %03d %03d", r.IntN(100), r.IntN(1000), r.IntN(1000))
-	default:
-		return fmt.Sprintf("%d.%d.%04d", a, b, c)
-	}
+	format := (i + r.IntN(3)) % 8
+	return sandbox.ValidPhone("US", func() string {
+		a, b, c := 200+r.IntN(800), 200+r.IntN(800), r.IntN(10000)
+		switch format {
+		case 0:
+			return fmt.Sprintf("(%d) %d-%04d", a, b, c)
+		case 1:
+			return fmt.Sprintf("%d-%d-%04d", a, b, c)
+		case 2:
+			return fmt.Sprintf("%d%d%04d", a, b, c)
+		case 3:
+			return fmt.Sprintf("+1 %d %d %04d", a, b, c)
+		case 4:
+			return fmt.Sprintf("+1%d%d%04d", a, b, c)
+		case 5:
+			return fmt.Sprintf("1-%d-%d-%04d", a, b, c)
+		case 6:
+			return fmt.Sprintf("+61 4%02d %03d %03d", r.IntN(100), r.IntN(1000), r.IntN(1000))
+		default:
+			return fmt.Sprintf("%d.%d.%04d", a, b, c)
+		}
+	})
 }
 
 func emailFor(r *rand.Rand, first, last string, n int) string {

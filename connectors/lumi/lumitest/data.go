@@ -389,11 +389,12 @@ func slug(s string) string {
 }
 
 // phone renders a unique mobile number in one of the doc's four formats.
-// Generated numbers never start with 049, so tests can use 049x numbers
-// knowing they are new.
+// Every one is a valid AU mobile (040x-043x and 046x, ranges allocated to
+// operators); none starts with 049, so tests can use 049x numbers knowing
+// they are new.
 func phone(i, offset int) string {
-	x := (uint64(i)*2654435761 + uint64(offset)) % 90000000
-	d := fmt.Sprintf("%08d", x)
+	x := (uint64(i)*2654435761 + uint64(offset)) % 50000000
+	d := string("01236"[x/10000000]) + fmt.Sprintf("%07d", x%10000000)
 	switch i % 4 {
 	case 0:
 		return "04" + d[0:2] + "-" + d[2:5] + "-" + d[5:8] // 0401-234-567

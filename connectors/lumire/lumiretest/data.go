@@ -81,7 +81,12 @@ var (
 )
 
 // phoneFor renders a phone number for country in one of several real-world
-// formats (international with spaces, national, dashes, parentheses).
+// formats (international with spaces, national, dashes, parentheses). Each
+// is valid in its country: the fixed parts lie in ranges given to
+// operators (not Ofcom's 07700 900 drama range or the US 555-01xx), and an
+// AU mobile's second digit is mapped into 040x-043x and 046x. The number
+// of digits drawn is what it always was, so the rest of the dataset does
+// not move.
 func (g *gen) phoneFor(country string) string {
 	d := func(n int) string {
 		var b strings.Builder
@@ -93,9 +98,13 @@ func (g *gen) phoneFor(country string) string {
 	v := g.intn(3)
 	switch country {
 	case "GB":
-		return []string{"+44 7700 900" + d(3), "07700 900" + d(3), "+447700900" + d(3)}[v]
+		return []string{"+44 7400 123" + d(3), "07400 123" + d(3), "+447400123" + d(3)}[v]
 	case "AU":
-		return []string{"+61 4" + d(2) + " " + d(3) + " " + d(3), "04" + d(2) + " " + d(3) + " " + d(3), "+614" + d(8)}[v]
+		au := func(n int) string { // 4 and n digits, a mobile range in use
+			s := d(n)
+			return string("01236"[(s[0]-'0')%5]) + s[1:]
+		}
+		return []string{"+61 4" + au(2) + " " + d(3) + " " + d(3), "04" + au(2) + " " + d(3) + " " + d(3), "+614" + au(8)}[v]
 	case "DE":
 		return []string{"+49 151 " + d(8), "0151 " + d(8), "+49-151-" + d(8)}[v]
 	case "AE":
@@ -103,7 +112,7 @@ func (g *gen) phoneFor(country string) string {
 	case "ZA":
 		return []string{"+27 82 " + d(3) + " " + d(4), "082 " + d(3) + " " + d(4), "+2782" + d(7)}[v]
 	case "US":
-		return []string{"(555) 01" + d(1) + "-" + d(4), "+1-555-01" + d(1) + "-" + d(4), "+1 555 01" + d(1) + " " + d(4)}[v]
+		return []string{"(212) 43" + d(1) + "-" + d(4), "+1-212-43" + d(1) + "-" + d(4), "+1 212 43" + d(1) + " " + d(4)}[v]
 	case "SG":
 		return []string{"+65 8" + d(3) + " " + d(4), "8" + d(3) + " " + d(4), "+658" + d(7)}[v]
 	case "JP":
