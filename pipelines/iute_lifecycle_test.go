@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,10 +156,21 @@ sink:
 	if sum.Push.Submitted != 2 {
 		t.Fatalf("cash release: %+v", sum.Push)
 	}
-	run("poll.yaml", poll)
+	fundedPoll := run("poll.yaml", poll)
+	// Iute gives no funding date: funded_at is the first run that saw the
+	// loan funded, and says so.
+	fundedAt := strconv.FormatInt(fundedPoll.StartedAt.UnixMicro(), 10)
 	for uid, l := range latest() {
 		if l["status"] != schema.StatusFunded || l["repaid"] != "0" {
 			t.Errorf("loan %s after cash release: status %s repaid %s, want funded and nothing repaid", uid, l["status"], l["repaid"])
+		}
+		if l["funded_at"] != fundedAt || l["funded_at_source"] != schema.FundedAtFirstSeen {
+			t.Errorf("loan %s: funded_at %s (%s), want the funding poll's %s (first_seen)", uid, l["funded_at"], l["funded_at_source"], fundedAt)
+		}
+	}
+	for _, l := range laketest.Read(t, lake, "loans") {
+		if l["status"] == schema.StatusApproved && (l["funded_at"] != "" || l["funded_at_source"] != "") {
+			t.Errorf("an approved loan's row has funded_at %q (%s)", l["funded_at"], l["funded_at_source"])
 		}
 	}
 
@@ -182,8 +194,14 @@ push:
 		t.Fatalf("repayments: %+v", sum.Push)
 	}
 
-	// 5. loan/info matches what was repaid, cent for cent.
+	// 5. loan/info matches what was repaid, cent for cent; the funding
+	// date stays the first run's.
 	run("poll.yaml", poll)
+	for uid, l := range latest() {
+		if l["funded_at"] != fundedAt || l["funded_at_source"] != schema.FundedAtFirstSeen {
+			t.Errorf("loan %s on a later poll: funded_at %s (%s), want %s (first_seen)", uid, l["funded_at"], l["funded_at_source"], fundedAt)
+		}
+	}
 	want := map[string]string{"iute:" + first: "110050", "iute:" + second: "25000"}
 	for uid, l := range latest() {
 		if l["repaid"] != want[uid] {

@@ -131,6 +131,7 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		})}
 	}
 	extracted := schema.TimestampOf(started)
+	funded := &fundedDates{store: store, runID: sum.RunID, at: extracted, record: !opts.DryRun}
 
 	// The connector reads in its own goroutine(s) and hands over batches
 	// through a small channel: at most two batches wait, so memory is set by
@@ -161,6 +162,11 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 			continue // drain so the reader can finish
 		}
 		b.Stamp(sum.RunID, extracted)
+		if err := funded.apply(ctx, b); err != nil {
+			writeErr = err
+			cancelRead()
+			continue
+		}
 		if err := plan.Transforms.Apply(ctx, b); err != nil {
 			writeErr = err
 			cancelRead()

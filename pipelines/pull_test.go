@@ -20,6 +20,7 @@ import (
 	"github.com/leadpipe/leadpipe/connectors/sandbox"
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
+	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks/laketest"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/local"
 	_ "github.com/leadpipe/leadpipe/sinks/storage/s3"
@@ -167,6 +168,17 @@ func TestPullWritesTheLakeAndResumes(t *testing.T) {
 		}
 	}
 	e.checkLake(true)
+	// Lumi dates its loans (the FUNDED status event): funded_at says so.
+	sources := map[string]int{}
+	for _, l := range laketest.Read(t, e.lake, "loans") {
+		if (l["funded_at"] == "") != (l["funded_at_source"] == "") {
+			t.Errorf("loan %s: funded_at %q with funded_at_source %q", l["loan_uid"], l["funded_at"], l["funded_at_source"])
+		}
+		sources[l["funded_at_source"]]++
+	}
+	if sources[schema.FundedAtVendor] == 0 {
+		t.Errorf("no Lumi loan has a vendor funding date: %v", sources)
+	}
 
 	// A quiet second run reads nothing new and advances the cursor.
 	e.Advance(time.Hour)

@@ -20,6 +20,16 @@ var Statuses = []string{
 	StatusFunded, StatusDeclined, StatusLost, StatusExpired,
 }
 
+// Values of loans.funded_at_source.
+const (
+	// FundedAtVendor: funded_at is the date the vendor gave.
+	FundedAtVendor = "vendor"
+	// FundedAtFirstSeen: the vendor gives no date; funded_at is the
+	// extraction time (extracted_at) of the first run that saw the loan
+	// funded.
+	FundedAtFirstSeen = "first_seen"
+)
+
 // Canonical event types.
 const (
 	EventStatusChange = "status_change"
@@ -125,7 +135,11 @@ type Loan struct {
 	CommissionAmount Money  `col:"commission_amount" pii:"none"`
 	CommissionRate   Rate   `col:"commission_rate" pii:"none"`
 
-	FundedAt           Timestamp `col:"funded_at" pii:"none"`
+	FundedAt Timestamp `col:"funded_at" pii:"none"`
+	// FundedAtSource says where FundedAt came from: the vendor's own date,
+	// or (for vendors that give none) the first run that saw the loan
+	// funded (see FundedAtVendor, FundedAtFirstSeen).
+	FundedAtSource     string    `col:"funded_at_source,dict" pii:"none"`
 	FirstRepaymentDate Date      `col:"first_repayment_date" pii:"none"`
 	CreatedAt          Timestamp `col:"created_at" pii:"none"`
 	UpdatedAt          Timestamp `col:"updated_at" pii:"none"`
