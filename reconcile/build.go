@@ -3,7 +3,9 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/pipelines/receipts"
 	"github.com/leadpipe/leadpipe/pipelines/schedule"
 	"github.com/leadpipe/leadpipe/pipelines/state"
@@ -53,8 +56,13 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.LakeFiles, r.LastPull = lake.files, lake.lastPull
+	if lake.files == 0 {
+		// Nothing read is no reason for a clean report.
+		return nil, fmt.Errorf("%w: %s holds no published data file under leads/, loans/ or payments/; check the lake's location "+
+			"(--lake, lake: in %s, or the reconcile pipeline's lake:)", ErrEmptyLake, r.Lake, config.ProjectFileName)
+	}
 
-	b := &builder{o: o, r: r, lake: lake, loansByLead: map[string][]*loan{}, exc: map[string]bool{}}
+	b := &builder{o: o, r: r, lake: lake, loansByLead: map[string][]*loan{}, exc: map[string]bool{}, proof: map[string]string{}}
 	for _, ln := range lake.loans {
 		if ln.leadUID != "" {
 			b.loansByLead[ln.leadUID] = append(b.loansByLead[ln.leadUID], ln)
@@ -69,6 +77,7 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 	b.repayments()
 	b.pendingAndHuman()
 	b.stale(ctx)
+	b.noData()
 	b.unknownValues()
 	sort.SliceStable(r.Exceptions, func(i, j int) bool {
 		a, c := r.Exceptions[i], r.Exceptions[j]
@@ -83,8 +92,11 @@ func Build(ctx context.Context, o Options) (*Report, error) {
 	return r, nil
 }
 
+// ErrEmptyLake is the error of a report whose lake has no data at all.
+var ErrEmptyLake = errors.New("reconcile: the lake is empty")
+
 func excOrder(kind string) int {
-	for i, k := range []string{ExcNotSeen, ExcRepayment, ExcPending, ExcNeedsHuman, ExcStale, ExcUnknownValues} {
+	for i, k := range excKinds {
 		if k == kind {
 			return i
 		}
@@ -101,6 +113,14 @@ type builder struct {
 	runs        []state.Run
 	runByID     map[string]state.Run
 	exc         map[string]bool
+	// submittedAt is when leadpipe submitted a loan the vendor accepted
+	// (its creation, for vendors that give no created_at); paidOut when
+	// leadpipe confirmed its payout (its funding, for vendors that give no
+	// funded_at). By vendor and vendor loan id.
+	submittedAt, paidOut map[string]time.Time
+	// proof is what the lake says about a row whose outcome is unknown
+	// (vendor + key → text), for its exception.
+	proof map[string]string
 }
 
 // ledgerRow is a ledger entry with its parsed scope.
@@ -130,6 +150,18 @@ func (b *builder) loadState(ctx context.Context) error {
 		v, t := parseScope(sc)
 		for _, e := range entries {
 			b.ledger = append(b.ledger, ledgerRow{LedgerEntry: e, vendor: v, target: t})
+		}
+	}
+	b.submittedAt, b.paidOut = map[string]time.Time{}, map[string]time.Time{}
+	for _, e := range b.ledger {
+		if e.Status != state.LedgerDone || e.VendorID == "" {
+			continue
+		}
+		switch matchKind(e.target) {
+		case "loan":
+			b.submittedAt[vk(e.vendor, e.VendorID)] = e.FirstTryAt
+		case "payout":
+			b.paidOut[vk(e.vendor, e.VendorID)] = e.FirstTryAt
 		}
 	}
 	b.runs, err = b.o.Store.Runs(ctx, state.RunFilter{})
@@ -164,6 +196,8 @@ func matchKind(target string) string {
 		return "payment"
 	case "repayments":
 		return "repayment"
+	case "cash_releases":
+		return "payout"
 	}
 	return ""
 }
@@ -230,7 +264,8 @@ func (b *builder) submissions(ctx context.Context) {
 		if s := rows[k]; s != nil {
 			return s
 		}
-		s := &Submissions{Period: p, Vendor: v, Target: t, Matchable: matchKind(t) == "lead" || matchKind(t) == "loan" || matchKind(t) == "payment"}
+		s := &Submissions{Period: p, Vendor: v, Target: t, Matchable: matchKind(t) == "lead" || matchKind(t) == "loan" || matchKind(t) == "payment",
+			Fundable: matchKind(t) == "lead" || matchKind(t) == "loan"}
 		rows[k] = s
 		return s
 	}
@@ -251,6 +286,10 @@ func (b *builder) submissions(ctx context.Context) {
 				continue
 			}
 			s := get(p.Key, e.vendor, e.target)
+			if e.Status == state.LedgerWaiting {
+				s.Waiting++ // not sent: the vendor does not accept it yet
+				continue
+			}
 			s.Sent++
 			switch e.Status {
 			case state.LedgerDone:
@@ -309,25 +348,44 @@ func (b *builder) submissions(ctx context.Context) {
 		}
 		return a.Period == "day" && c.Period != "day"
 	})
+	// Totals add up one kind of submission over the vendors (leads with
+	// leads), never different kinds: an application, a repayment and a
+	// cash release are not three of anything.
 	for _, p := range b.r.Periods {
-		t := Submissions{Period: p.Key, Vendor: Total, Target: Total, Matchable: true}
+		byTarget := map[string][]Submissions{}
+		var targets []string
 		for _, s := range out {
 			if s.Period != p.Key {
 				continue
 			}
-			t.Sent += s.Sent
-			t.Accepted += s.Accepted
-			t.RejectedVendor += s.RejectedVendor
-			t.Failed += s.Failed
-			t.RejectedValidation += s.RejectedValidation
-			t.Pending += s.Pending
-			t.NeedsHuman += s.NeedsHuman
-			t.Found += s.Found
-			t.NotSeen += s.NotSeen
-			t.Awaiting += s.Awaiting
-			t.Funded += s.Funded
+			if byTarget[s.Target] == nil {
+				targets = append(targets, s.Target)
+			}
+			byTarget[s.Target] = append(byTarget[s.Target], s)
 		}
-		out = append(out, t)
+		sort.Strings(targets)
+		for _, tg := range targets {
+			rows := byTarget[tg]
+			if len(rows) < 2 {
+				continue
+			}
+			t := Submissions{Period: p.Key, Vendor: Total, Target: tg, Matchable: rows[0].Matchable, Fundable: rows[0].Fundable}
+			for _, s := range rows {
+				t.Sent += s.Sent
+				t.Accepted += s.Accepted
+				t.RejectedVendor += s.RejectedVendor
+				t.Failed += s.Failed
+				t.RejectedValidation += s.RejectedValidation
+				t.Pending += s.Pending
+				t.NeedsHuman += s.NeedsHuman
+				t.Waiting += s.Waiting
+				t.Found += s.Found
+				t.NotSeen += s.NotSeen
+				t.Awaiting += s.Awaiting
+				t.Funded += s.Funded
+			}
+			out = append(out, t)
+		}
 	}
 	b.r.Submissions = out
 	sort.SliceStable(b.r.Rejections, func(i, j int) bool {
@@ -443,11 +501,28 @@ func (b *builder) funnel() {
 	}
 	// A loan with no lead in the lake (Iute has no leads) is its own
 	// funnel entry.
+	undated := 0
 	for _, ln := range b.lake.loans {
 		if ln.leadUID != "" && b.lake.leadUID[ln.leadUID] != nil {
 			continue
 		}
-		add(ln.vendor, ln.latest().status, ln.created)
+		created := ln.created
+		if created.IsZero() {
+			created = b.submittedAt[vk(ln.vendor, ln.vendorID)] // leadpipe's own application
+		}
+		if created.IsZero() {
+			// Neither the vendor nor leadpipe says when it was created (an
+			// imported loan book): the day of its first pull would count
+			// old loans as new.
+			if b.r.Periods[1].has(ln.firstSeen()) {
+				undated++
+			}
+			continue
+		}
+		add(ln.vendor, ln.latest().status, created)
+	}
+	if undated > 0 {
+		b.r.Notes = append(b.r.Notes, fmt.Sprintf("%d loans first pulled this month have no creation date (the vendor gives none and leadpipe did not submit them: an imported loan book), so they are not in the funnel", undated))
 	}
 	var out []Funnel
 	for _, f := range rows {
@@ -471,18 +546,65 @@ func (f Funnel) Conversion() string { return percent(f.Counts[schema.StatusFunde
 
 // ------------------------------------------------------------ funded
 
+// fundingDate is when a funded loan was funded and what says so: the
+// vendor's funded_at, or the payout leadpipe itself confirmed to the vendor
+// (an Iute cash release: Iute's own answer at a known time). Zero when
+// nothing gives a date: such a loan is never counted in a day's figure.
+func (b *builder) fundingDate(ln *loan) (time.Time, string) {
+	if t := ln.vendorFunded(); !t.IsZero() {
+		return t, DatedByVendor
+	}
+	if t, ok := b.paidOut[vk(ln.vendor, ln.vendorID)]; ok {
+		return t, DatedByPayout
+	}
+	return time.Time{}, ""
+}
+
+func addSource(list, src string) string {
+	for _, s := range strings.Split(list, "; ") {
+		if s == src {
+			return list
+		}
+	}
+	if list == "" {
+		return src
+	}
+	return list + "; " + src
+}
+
 func (b *builder) funded() {
 	type key struct{ period, vendor, currency string }
 	type dkey struct{ day, vendor, currency string }
+	type ukey struct{ vendor, currency, from, to string }
 	rows := map[key]*Funded{}
 	days := map[dkey]*FundedDay{}
+	undated := map[ukey]*UndatedFunded{}
 	mtd := b.r.Periods[1]
+	dayOf := func(t time.Time) string { return t.In(b.o.Location).Format("2006-01-02") }
 	for _, ln := range b.lake.loans {
 		lr := ln.latest()
 		if lr.status != schema.StatusFunded {
 			continue
 		}
-		ft := ln.fundedTime()
+		ft, src := b.fundingDate(ln)
+		if ft.IsZero() {
+			first, lastNot := ln.fundedSeen()
+			if !mtd.has(first) {
+				continue
+			}
+			k := ukey{ln.vendor, ln.currency, "", dayOf(first)}
+			if !lastNot.IsZero() {
+				k.from = dayOf(lastNot)
+			}
+			u := undated[k]
+			if u == nil {
+				u = &UndatedFunded{Vendor: k.vendor, Currency: k.currency, SeenNotFunded: k.from, SeenFunded: k.to}
+				undated[k] = u
+			}
+			u.Loans++
+			u.Principal += lr.principal
+			continue
+		}
 		for _, p := range b.r.Periods {
 			if !p.has(ft) {
 				continue
@@ -500,10 +622,11 @@ func (b *builder) funded() {
 					f.Commission += lr.commission
 					f.CommissionLoans++
 				}
+				f.DatedBy = addSource(f.DatedBy, src)
 			}
 		}
 		if mtd.has(ft) {
-			k := dkey{ft.In(b.o.Location).Format("2006-01-02"), ln.vendor, ln.currency}
+			k := dkey{dayOf(ft), ln.vendor, ln.currency}
 			d := days[k]
 			if d == nil {
 				d = &FundedDay{Day: k.day, Vendor: k.vendor, Currency: k.currency}
@@ -513,10 +636,22 @@ func (b *builder) funded() {
 			d.Principal += lr.principal
 			if lr.hasCommission {
 				d.Commission += lr.commission
+				d.CommissionLoans++
 			}
+			d.DatedBy = addSource(d.DatedBy, src)
 		}
 	}
-	for _, f := range rows {
+	// A total over one vendor repeats its row.
+	vendors := map[key]int{}
+	for k := range rows {
+		if k.vendor != Total {
+			vendors[key{k.period, Total, k.currency}]++
+		}
+	}
+	for k, f := range rows {
+		if k.vendor == Total && vendors[k] < 2 {
+			continue
+		}
 		b.r.Funded = append(b.r.Funded, *f)
 	}
 	sort.Slice(b.r.Funded, func(i, j int) bool {
@@ -545,6 +680,22 @@ func (b *builder) funded() {
 		}
 		return a.Currency < c.Currency
 	})
+	for _, u := range undated {
+		b.r.Undated = append(b.r.Undated, *u)
+	}
+	sort.Slice(b.r.Undated, func(i, j int) bool {
+		a, c := b.r.Undated[i], b.r.Undated[j]
+		if a.SeenFunded != c.SeenFunded {
+			return a.SeenFunded < c.SeenFunded
+		}
+		if a.Vendor != c.Vendor {
+			return a.Vendor < c.Vendor
+		}
+		if a.Currency != c.Currency {
+			return a.Currency < c.Currency
+		}
+		return a.SeenNotFunded < c.SeenNotFunded
+	})
 }
 
 // ------------------------------------------------------------ repayments
@@ -553,27 +704,40 @@ type pushedRepayment struct {
 	ledgerRow
 	amount   int64
 	currency string
+	// unconfirmed: the outcome is unknown (needs_human or pending), so the
+	// repayment may or may not be in the vendor's balance.
+	unconfirmed bool
 }
 
 // repayments compares, loan by loan, what leadpipe inserted at Iute with
 // how the loan's `repaid` moved between the last pull before the period's
-// first repayment and the latest pull.
+// first repayment and the latest pull. Repayments whose outcome is unknown
+// are shown beside the confirmed ones: the balance is the evidence a person
+// needs to settle them.
 func (b *builder) repayments() {
 	byLoan := map[string][]pushedRepayment{}
 	for _, e := range b.ledger {
-		if matchKind(e.target) != "repayment" || e.Status != state.LedgerDone {
+		if matchKind(e.target) != "repayment" {
+			continue
+		}
+		unconfirmed := false
+		switch e.Status {
+		case state.LedgerDone:
+		case state.LedgerNeedsHuman, state.LedgerPending:
+			unconfirmed = true
+		default:
 			continue
 		}
 		ref := e.Extra["loan_ref"]
-		if ref == "" {
+		if ref == "" && !unconfirmed {
 			ref = e.VendorID
 		}
 		m, err := schema.ParseMoney(e.Extra["amount"])
-		if err != nil || !m.Valid {
-			b.r.Notes = append(b.r.Notes, fmt.Sprintf("repayment %s (pipeline %s, row %d) has no readable amount in the push ledger; it is not reconciled", e.Key, e.Pipeline, e.Row))
+		if err != nil || !m.Valid || ref == "" {
+			b.r.Notes = append(b.r.Notes, fmt.Sprintf("repayment %s (pipeline %s, row %d, %s) has no readable loan and amount in the push ledger; it is not reconciled", e.Key, e.Pipeline, e.Row, e.Status))
 			continue
 		}
-		byLoan[e.vendor+"\x00"+ref] = append(byLoan[e.vendor+"\x00"+ref], pushedRepayment{ledgerRow: e, amount: m.Cents, currency: e.Extra["currency"]})
+		byLoan[e.vendor+"\x00"+ref] = append(byLoan[e.vendor+"\x00"+ref], pushedRepayment{ledgerRow: e, amount: m.Cents, currency: e.Extra["currency"], unconfirmed: unconfirmed})
 	}
 	keys := make([]string, 0, len(byLoan))
 	for k := range byLoan {
@@ -587,6 +751,7 @@ func (b *builder) repayments() {
 			pushes := byLoan[k]
 			sort.Slice(pushes, func(i, j int) bool { return pushes[i].FirstTryAt.Before(pushes[j].FirstTryAt) })
 			var first time.Time
+			var unsettled []pushedRepayment
 			row := Repayment{Period: p.Key, LoanRef: ref}
 			for _, pr := range pushes {
 				if !p.has(pr.FirstTryAt) {
@@ -595,13 +760,19 @@ func (b *builder) repayments() {
 				if first.IsZero() {
 					first = pr.FirstTryAt
 				}
-				row.Pushes++
-				row.Pushed += pr.amount
+				if pr.unconfirmed {
+					row.Unconfirmed++
+					row.UnconfirmedAmount += pr.amount
+					unsettled = append(unsettled, pr)
+				} else {
+					row.Pushes++
+					row.Pushed += pr.amount
+				}
 				if row.Currency == "" {
 					row.Currency = pr.currency
 				}
 			}
-			if row.Pushes == 0 {
+			if row.Pushes+row.Unconfirmed == 0 {
 				continue
 			}
 			ln := b.lake.loanByID[vk(vendor, ref)]
@@ -637,7 +808,7 @@ func (b *builder) repayments() {
 			row.Since = base.extracted
 			var oldestAwaiting time.Time
 			for _, pr := range pushes {
-				if !pr.FirstTryAt.After(base.extracted) {
+				if pr.unconfirmed || !pr.FirstTryAt.After(base.extracted) {
 					continue
 				}
 				if pr.UpdatedAt.After(latest.extracted) {
@@ -650,13 +821,28 @@ func (b *builder) repayments() {
 			}
 			row.VendorChange = latest.repaid - base.repaid
 			row.Difference = row.VendorChange - row.Expected
+			money := func(c int64) Money { return Money{c, row.Currency} }
+			moved := fmt.Sprintf("since %s the vendor's repaid moved by %s (%s → %s), and leadpipe's confirmed repayments account for %s",
+				stamp(base.extracted, b.o.Location), money(row.VendorChange), money(base.repaid), money(latest.repaid), money(row.Expected))
 			switch {
+			case row.Unconfirmed > 0 && oldestAwaiting.IsZero() && row.Difference == row.UnconfirmedAmount:
+				row.Status = RepaymentUnconfirmedIn
+				b.evidence(unsettled, fmt.Sprintf("evidence: %s; the rest, %s, is exactly the unconfirmed repayments of loan %s: they most likely arrived. Check, then `leadpipe ledger resolve --pipeline P KEY --vendor-id %s`",
+					moved, money(row.Difference), ref, ref))
+			case row.Unconfirmed > 0 && oldestAwaiting.IsZero() && row.Difference == 0:
+				row.Status = RepaymentUnconfirmedOut
+				b.evidence(unsettled, fmt.Sprintf("evidence: %s, nothing more: the unconfirmed repayments of loan %s (%s) most likely did not arrive. Check, then `leadpipe ledger forget --pipeline P KEY` to send them",
+					moved, ref, money(row.UnconfirmedAmount)))
 			case row.Difference != 0:
 				row.Status = RepaymentDifference
-				b.addException(Exception{Kind: ExcRepayment, Vendor: vendor, Ref: "loan " + ref, Since: base.extracted,
-					Detail: fmt.Sprintf("leadpipe inserted %s since %s; the vendor's repaid moved by %s (%s → %s): difference %s",
-						Money{row.Expected, row.Currency}, stamp(base.extracted, b.o.Location), Money{row.VendorChange, row.Currency},
-						Money{base.repaid, row.Currency}, Money{latest.repaid, row.Currency}, Money{row.Difference, row.Currency})})
+				detail := fmt.Sprintf("leadpipe inserted %s since %s; the vendor's repaid moved by %s (%s → %s): difference %s",
+					money(row.Expected), stamp(base.extracted, b.o.Location), money(row.VendorChange),
+					money(base.repaid), money(latest.repaid), money(row.Difference))
+				if row.Unconfirmed > 0 {
+					detail += fmt.Sprintf(" (with %s of repayments whose outcome is unknown)", money(row.UnconfirmedAmount))
+					b.evidence(unsettled, "evidence: "+moved+"; that does not settle these repayments")
+				}
+				b.addException(Exception{Kind: ExcRepayment, Vendor: vendor, Ref: "loan " + ref, Since: base.extracted, Detail: detail})
 			case !oldestAwaiting.IsZero():
 				row.Status = RepaymentAwaiting
 				if asOf.Sub(oldestAwaiting) > b.o.NotSeenAfter {
@@ -668,6 +854,14 @@ func (b *builder) repayments() {
 			}
 			b.r.Repayments = append(b.r.Repayments, row)
 		}
+	}
+}
+
+// evidence records, for ledger rows whose outcome is unknown, what the
+// lake says about them; their exceptions carry it.
+func (b *builder) evidence(rows []pushedRepayment, text string) {
+	for _, pr := range rows {
+		b.proof[vk(pr.vendor, pr.Key)] = strings.ReplaceAll(text, "--pipeline P KEY", "--pipeline "+pr.Pipeline+" "+pr.Key)
 	}
 }
 
@@ -683,13 +877,19 @@ func (b *builder) pendingAndHuman() {
 			if run, ok := b.runByID[e.RunID]; ok && run.Status == state.RunRunning {
 				continue // being sent right now
 			}
-			b.addException(Exception{Kind: ExcPending, Vendor: e.vendor, Ref: e.Key, Since: e.UpdatedAt,
-				Detail: fmt.Sprintf("%s row %d of pipeline %s (run %s) was being sent when its run stopped; the next run of %s checks with the vendor before resending",
-					e.target, e.Row, e.Pipeline, e.RunID, e.Pipeline)})
+			detail := fmt.Sprintf("%s row %d of pipeline %s (run %s) was sent, or being sent, when its answer was lost or its run stopped; the next run of %s checks with the vendor before resending",
+				e.target, e.Row, e.Pipeline, e.RunID, e.Pipeline)
+			if p := b.proof[vk(e.vendor, e.Key)]; p != "" {
+				detail += ". " + p
+			}
+			b.addException(Exception{Kind: ExcPending, Vendor: e.vendor, Ref: e.Key, Since: e.UpdatedAt, Detail: detail})
 		case state.LedgerNeedsHuman:
 			detail := fmt.Sprintf("%s row %d of pipeline %s: %s", e.target, e.Row, e.Pipeline, orDash(e.Error))
 			if amt := e.Extra["amount"]; amt != "" {
 				detail += " (amount " + amt + ")"
+			}
+			if p := b.proof[vk(e.vendor, e.Key)]; p != "" {
+				detail += ". " + p
 			}
 			b.addException(Exception{Kind: ExcNeedsHuman, Vendor: e.vendor, Ref: e.Key, Since: e.UpdatedAt, Detail: detail})
 		}
@@ -701,9 +901,12 @@ func (b *builder) pendingAndHuman() {
 func (b *builder) stale(ctx context.Context) {
 	asOf := b.r.AsOf
 	for _, sp := range b.o.Pipelines {
+		if sp.Schedule == "" {
+			continue
+		}
 		spec, err := schedule.Parse(sp.Schedule, sp.Timezone, schedule.ParseOptions{Location: b.o.Location})
 		if err != nil {
-			b.addException(Exception{Kind: ExcStale, Ref: sp.Name, Detail: fmt.Sprintf("%s: schedule %q cannot be read: %v", sp.File, sp.Schedule, err)})
+			b.addException(Exception{Kind: ExcStale, Vendor: sp.Vendor, Ref: sp.Name, Detail: fmt.Sprintf("%s: schedule %q cannot be read: %v", sp.File, sp.Schedule, err)})
 			continue
 		}
 		due, ok := lastFire(spec, asOf.Add(-b.o.StaleGrace))
@@ -722,7 +925,7 @@ func (b *builder) stale(ctx context.Context) {
 		if !last.IsZero() {
 			lastTxt = "its last success was " + stamp(last, b.o.Location) + " (" + ago(asOf.Sub(last)) + " ago)"
 		}
-		b.addException(Exception{Kind: ExcStale, Ref: sp.Name, Since: due,
+		b.addException(Exception{Kind: ExcStale, Vendor: sp.Vendor, Ref: sp.Name, Since: due,
 			Detail: fmt.Sprintf("scheduled %q: a run was due %s; %s", sp.Schedule, stamp(due, b.o.Location), lastTxt)})
 	}
 }
@@ -739,6 +942,34 @@ func lastFire(spec *schedule.Spec, t time.Time) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// noData lists the vendors that have a pipeline (a push in the ledger, or a
+// pipeline file given to the report) but no row in the lake: their part of
+// the report would look clean because nothing was read.
+func (b *builder) noData() {
+	why := map[string][]string{}
+	add := func(vendor, what string) {
+		if vendor == "" || slices.Contains(why[vendor], what) {
+			return
+		}
+		why[vendor] = append(why[vendor], what)
+	}
+	for _, e := range b.ledger {
+		add(e.vendor, "pipeline "+e.Pipeline+" pushed to it")
+	}
+	for _, p := range b.o.Pipelines {
+		add(p.Vendor, "pipeline "+p.Name+" ("+p.File+")")
+	}
+	for vendor, reasons := range why {
+		if !b.r.LastPull[vendor].IsZero() {
+			continue
+		}
+		sort.Strings(reasons)
+		b.addException(Exception{Kind: ExcNoData, Vendor: vendor, Ref: "lake",
+			Detail: fmt.Sprintf("the lake %s has no %s data, although %s: its part of this report read nothing. Is the pull pipeline writing to another lake, or has it never run?",
+				b.r.Lake, vendor, strings.Join(reasons, "; "))})
+	}
 }
 
 // unknownValues lists the vendor values no mapping knew, seen by runs since

@@ -27,25 +27,40 @@ type loanRow struct {
 // loan is one loan's history, newest row first.
 type loan struct {
 	uid, vendor, vendorID, leadUID, currency string
-	created                                  time.Time // created_at, or first seen
+	created                                  time.Time // the vendor's created_at (zero when it gives none)
 	rows                                     []loanRow
 }
 
 func (l *loan) latest() loanRow { return l.rows[0] }
 
-// fundedDay is when the loan was funded: funded_at, or (for vendors that do
-// not say, like Iute) the first extraction that saw it funded.
-func (l *loan) fundedTime() time.Time {
-	if f := l.rows[0].fundedAt; !f.IsZero() {
-		return f
-	}
-	var first time.Time
+// firstSeen is the first extraction of the loan: when leadpipe started
+// tracking it.
+func (l *loan) firstSeen() time.Time { return l.rows[len(l.rows)-1].extracted }
+
+// vendorFunded is the vendor's own funding time (funded_at of the newest
+// row that has one), or zero.
+func (l *loan) vendorFunded() time.Time {
 	for _, r := range l.rows {
-		if r.status == schema.StatusFunded {
-			first = r.extracted
+		if !r.fundedAt.IsZero() {
+			return r.fundedAt
 		}
 	}
-	return first
+	return time.Time{}
+}
+
+// fundedSeen is what the pulls saw of a funded loan with no funding date:
+// the first extraction that showed it funded, and the last one before it
+// that did not (zero when the very first pull already saw it funded: funded
+// before leadpipe tracked it).
+func (l *loan) fundedSeen() (first, lastNot time.Time) {
+	for i := len(l.rows) - 1; i >= 0; i-- { // oldest first
+		r := l.rows[i]
+		if r.status == schema.StatusFunded {
+			return r.extracted, lastNot
+		}
+		lastNot = r.extracted
+	}
+	return time.Time{}, time.Time{}
 }
 
 // lakeData is what the report needs from the lake.
@@ -125,9 +140,6 @@ func loadLake(ctx context.Context, l *lakeReader) (*lakeData, error) {
 			ln.rows = append(ln.rows, r)
 			seen(fo.str("vendor", j), r.extracted)
 			j++
-		}
-		if ln.created.IsZero() {
-			ln.created = ln.rows[len(ln.rows)-1].extracted
 		}
 		if uid != "" {
 			d.loans = append(d.loans, ln)

@@ -28,8 +28,9 @@ func TestSeededMismatchesAreExceptions(t *testing.T) {
 		"not_seen lumi P-3":                       "vendor id L3",
 		"repayment_difference iute loan 90006":    "difference MDL -50.00",
 		"pending_push bizcap BZ-2":                "run-bizcap-crash",
-		"needs_human iute R-3":                    "amount 75.00",
-		"stale_pipeline  lofty":                   "never succeeded",
+		"needs_human iute R-3":                    "the unconfirmed repayments of loan 90000 (MDL 75.00) most likely did not arrive",
+		"stale_pipeline lofty lofty":              "never succeeded",
+		"no_data lofty lake":                      "has no lofty data",
 		"unknown_values lumi lead.status=ON_HOLD": "seen 2 times",
 	}
 	for k, detail := range want {

@@ -187,114 +187,20 @@ func indexOf(s []string, v string) int {
 	return -1
 }
 
-type htmlTable struct {
-	ID     string
-	Header []string
-	Right  map[int]bool
-	Rows   [][]htmlCell
-}
-
-type htmlCell struct {
-	Text  string
-	Sort  string // sort key (numbers), empty = the text
-	Class string
-}
-
-func cell(s string) htmlCell { return htmlCell{Text: s} }
-
-func num(n int) htmlCell { return htmlCell{Text: fmt.Sprint(n), Sort: fmt.Sprint(n)} }
-
-func moneyCell(c int64, cur string, ok bool) htmlCell {
-	if !ok {
-		return htmlCell{Text: "—", Sort: ""}
-	}
-	return htmlCell{Text: Money{c, cur}.String(), Sort: plainCents(c)}
-}
-
 type htmlPage struct {
-	R          *Report
-	Made       string
-	Summary    string
-	Exceptions []Exception
-	ExcLabel   func(string) string
-	Funnel     svgChart
-	FundedC    []svgChart
-	Tables     map[string]htmlTable
+	R       *Report
+	Made    string
+	Summary string
+	Bad     bool
+	Funnel  svgChart
+	FundedC []svgChart
+	Tables  []table
 }
 
 // HTML is the self-contained report page.
 func (r *Report) HTML() ([]byte, error) {
 	p := htmlPage{R: r, Made: r.AsOf.In(r.Periods[0].From.Location()).Format(time.RFC1123), Summary: r.ExceptionSummary(),
-		Exceptions: r.Exceptions, ExcLabel: excLabel, Funnel: r.funnelChart(), FundedC: r.fundedCharts(), Tables: map[string]htmlTable{}}
-
-	t := htmlTable{ID: "submissions", Header: []string{"vendor", "target", "period", "sent", "accepted", "rejected by vendor", "failed",
-		"rejected before sending", "unknown outcome", "found at vendor", "awaiting pull", "not seen", "funded", "submitted → funded"}, Right: rightFrom(3)}
-	for _, s := range r.Submissions {
-		found, await, notSeen := cell("n/a"), cell("n/a"), cell("n/a")
-		if s.Matchable {
-			found, await, notSeen = num(s.Found), num(s.Awaiting), num(s.NotSeen)
-			if s.NotSeen > 0 {
-				notSeen.Class = "bad"
-			}
-		}
-		t.Rows = append(t.Rows, []htmlCell{cell(s.Vendor), cell(s.Target), cell(r.periodName(s.Period)), num(s.Sent), num(s.Accepted),
-			num(s.RejectedVendor), num(s.Failed), num(s.RejectedValidation), num(s.Pending + s.NeedsHuman), found, await, notSeen,
-			num(s.Funded), cell(percent(s.Funded, s.Accepted))})
-	}
-	p.Tables["submissions"] = t
-
-	t = htmlTable{ID: "rejections", Header: []string{"date", "vendor", "target", "pipeline", "row", "key", "stage", "HTTP", "reason"}, Right: map[int]bool{4: true, 7: true}}
-	for _, rj := range r.Rejections {
-		http := ""
-		if rj.HTTP != 0 {
-			http = fmt.Sprint(rj.HTTP)
-		}
-		t.Rows = append(t.Rows, []htmlCell{cell(rj.Date), cell(rj.Vendor), cell(rj.Target), cell(rj.Pipeline), num(rj.Row), cell(rj.Key),
-			cell(rj.Stage), cell(http), cell(rj.Reason)})
-	}
-	p.Tables["rejections"] = t
-
-	t = htmlTable{ID: "funnel", Header: append(append([]string{"vendor", "period"}, schema.Statuses...), "total", "→ funded"), Right: rightFrom(2)}
-	for _, f := range r.Funnel {
-		row := []htmlCell{cell(f.Vendor), cell(r.periodName(f.Period))}
-		for _, st := range schema.Statuses {
-			row = append(row, num(f.Counts[st]))
-		}
-		t.Rows = append(t.Rows, append(row, num(f.Total), cell(f.Conversion())))
-	}
-	p.Tables["funnel"] = t
-
-	t = htmlTable{ID: "funded", Header: []string{"vendor", "period", "currency", "loans", "funded", "commission"}, Right: rightFrom(3)}
-	for _, f := range r.Funded {
-		com := moneyCell(f.Commission, f.Currency, f.CommissionLoans > 0)
-		if f.CommissionLoans == 0 {
-			com.Text = "not reported"
-		} else if f.CommissionLoans < f.Loans {
-			com.Text += fmt.Sprintf(" (%d of %d loans)", f.CommissionLoans, f.Loans)
-		}
-		t.Rows = append(t.Rows, []htmlCell{cell(f.Vendor), cell(r.periodName(f.Period)), cell(f.Currency), num(f.Loans),
-			moneyCell(f.Principal, f.Currency, true), com})
-	}
-	p.Tables["funded"] = t
-
-	t = htmlTable{ID: "repayments", Header: []string{"loan", "period", "repayments", "inserted", "compared since", "expected change",
-		"vendor's repaid moved", "difference", "repaid now", "status"}, Right: map[int]bool{2: true, 3: true, 5: true, 6: true, 7: true, 8: true}}
-	for _, rp := range r.Repayments {
-		compared := rp.Status != RepaymentNotInLake && rp.Status != RepaymentUnverified
-		st := cell(rp.Status)
-		if rp.Status == RepaymentDifference || rp.Status == RepaymentNotInLake {
-			st.Class = "bad"
-		}
-		since := "—"
-		if compared {
-			since = stamp(rp.Since, r.Periods[0].From.Location())
-		}
-		t.Rows = append(t.Rows, []htmlCell{cell(rp.LoanRef), cell(r.periodName(rp.Period)), num(rp.Pushes), moneyCell(rp.Pushed, rp.Currency, true),
-			cell(since), moneyCell(rp.Expected, rp.Currency, true), moneyCell(rp.VendorChange, rp.Currency, compared),
-			moneyCell(rp.Difference, rp.Currency, compared), moneyCell(rp.RepaidNow, rp.Currency, rp.HasRepaid), st})
-	}
-	p.Tables["repayments"] = t
-
+		Bad: len(r.Exceptions) > 0, Funnel: r.funnelChart(), FundedC: r.fundedCharts(), Tables: r.tables()}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, p); err != nil {
 		return nil, fmt.Errorf("render html report: %w", err)
@@ -319,53 +225,69 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .meta{color:#52606d;margin:0 0 12px}
 .banner{padding:10px 14px;border-radius:6px;font-weight:600;margin:12px 0}
 .banner.ok{background:#e3f9e5;color:#0e5e26}.banner.bad{background:#ffe3e3;color:#8a1c1c}
-table{border-collapse:collapse;width:100%;margin:6px 0 4px;font-size:13px}
-th,td{padding:4px 8px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
-th{background:#f5f7fa;cursor:pointer;user-select:none;white-space:nowrap}
-td.r,th.r{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table{border-collapse:collapse;width:100%;margin:6px 0 4px;font-size:12px}
+th,td{padding:3px 5px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
+th{background:#f5f7fa;cursor:pointer;user-select:none;vertical-align:bottom;font-weight:600;hyphens:auto}
+td.r,th.r{text-align:right}
+td.r{font-variant-numeric:tabular-nums;white-space:nowrap}
+td.w{overflow-wrap:anywhere}
 td.bad{color:#b42318;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:24px}
-.chart{border:1px solid #e4e7eb;border-radius:6px;padding:8px}
+.chart{border:1px solid #e4e7eb;border-radius:6px;padding:8px;max-width:100%;box-sizing:border-box}
+.chart svg{max-width:100%;height:auto}
 .chart h3{font-size:14px;margin:0 0 4px}
 .chart rect.bar:hover{opacity:.75}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 #tip{position:fixed;pointer-events:none;background:#1f2933;color:#fff;padding:3px 7px;border-radius:4px;font-size:12px;display:none}
-ul.exc li{margin:4px 0}.kind{font-weight:600}
-.empty{color:#7b8794;font-style:italic}.tw{overflow-x:auto}
+.empty{color:#7b8794;font-style:italic}
+@page{size:A4 portrait;margin:12mm}
+@media print{
+body{margin:0;max-width:none;padding:0;font-size:10px}
+h1{font-size:16px}h2{font-size:12px;margin:14px 0 4px;break-after:avoid}
+table{font-size:9px}th,td{padding:1px 2px}
+td.r{white-space:normal;overflow-wrap:anywhere}
+.charts{gap:8px}.chart{break-inside:avoid}
+tr{break-inside:avoid}
+#tip{display:none}
+}
 </style>
 </head>
 <body>
 <h1>leadpipe reconciliation {{.R.Day}}</h1>
 <p class="meta">Day {{(index .R.Periods 0).Label}} and month to date {{(index .R.Periods 1).Label}} ({{.R.Timezone}}). Made {{.Made}} from {{.R.Lake}} ({{.R.LakeFiles}} files) and the push ledger.</p>
-<div class="banner {{if .Exceptions}}bad{{else}}ok{{end}}" id="summary">{{.Summary}}</div>
+<div class="banner {{if .Bad}}bad{{else}}ok{{end}}" id="summary">{{.Summary}}</div>
 
 <h2>Charts</h2>
 <div class="charts">
 {{template "chart" .Funnel}}
 {{range .FundedC}}{{template "chart" .}}{{end}}
 </div>
-
-<h2>Submissions</h2>
-{{template "table" index .Tables "submissions"}}
-<h2>Rejected rows (month to date)</h2>
-{{with index .Tables "rejections"}}{{if .Rows}}{{template "table" .}}{{else}}<p class="empty">No rejected rows.</p>{{end}}{{end}}
-<h2>Funnel</h2>
-<p class="meta">Leads created in the period, by their current status (a lead counts at the furthest stage of itself or its loans).</p>
-{{with index .Tables "funnel"}}{{if .Rows}}{{template "table" .}}{{else}}<p class="empty">No leads were created in the month.</p>{{end}}{{end}}
-<h2>Funded and commission</h2>
-{{with index .Tables "funded"}}{{if .Rows}}{{template "table" .}}{{else}}<p class="empty">No loans were funded in the month.</p>{{end}}{{end}}
-<p class="meta">Amounts are per currency and never added across currencies.</p>
-<h2>Repayments (Iute)</h2>
-{{with index .Tables "repayments"}}{{if .Rows}}{{template "table" .}}{{else}}<p class="empty">leadpipe inserted no repayments in the month.</p>{{end}}{{end}}
-<h2>Exceptions</h2>
-{{if .Exceptions}}<ul class="exc">{{range .Exceptions}}<li><span class="kind">{{call $.ExcLabel .Kind}}</span> {{if .Vendor}}{{.Vendor}} {{end}}{{.Ref}}: {{.Detail}}</li>{{end}}</ul>{{else}}<p class="empty">None.</p>{{end}}
+{{range .Tables}}
+<h2>{{.Title}}</h2>
+{{if .Intro}}<p class="meta">{{.Intro}}</p>{{end}}
+{{if .Rows}}{{template "table" .}}{{else}}<p class="empty">{{.Empty}}</p>{{end}}
+{{if .After}}<p class="meta">{{.After}}</p>{{end}}
+{{end}}
 {{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <div id="tip"></div>
 <script>
 (function(){
   "use strict";
   window.addEventListener("error", function(e){ document.title = "ERROR: " + e.message; });
+  // #print lays the page out with its print rules (the tests check the A4
+  // layout this way: a print preview cannot be measured).
+  if (location.hash === "#print") {
+    var css = "";
+    Array.prototype.forEach.call(document.styleSheets, function(sh){
+      Array.prototype.forEach.call(sh.cssRules, function(r){
+        if (r.media && r.media.mediaText === "print") {
+          Array.prototype.forEach.call(r.cssRules, function(x){ css += x.cssText + "\n"; });
+        }
+      });
+    });
+    var st = document.createElement("style"); st.textContent = css; document.head.appendChild(st);
+  }
   var tip = document.getElementById("tip");
   document.querySelectorAll("svg rect.bar").forEach(function(r){
     r.addEventListener("mousemove", function(ev){ tip.textContent = r.getAttribute("data-tip"); tip.style.display = "block";
@@ -389,6 +311,17 @@ ul.exc li{margin:4px 0}.kind{font-weight:600}
       });
     });
   });
+  // Layout: no table may be wider than the page's column (no column may
+  // hide behind a scrollbar or off a printed page).
+  var over = [];
+  document.querySelectorAll("table").forEach(function(t){
+    var room = t.parentElement.clientWidth;
+    if (t.scrollWidth > room) { over.push(t.id + " " + t.scrollWidth + ">" + room); }
+  });
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth) {
+    over.push("page " + document.documentElement.scrollWidth + ">" + document.documentElement.clientWidth);
+  }
+  document.body.setAttribute("data-layout", over.length ? "overflow: " + over.join(", ") : "fits " + document.documentElement.clientWidth);
   var charts = document.querySelectorAll("svg.chart-svg");
   var drawn = 0;
   charts.forEach(function(s){ var bb = s.getBBox(); if (bb.width > 0 && bb.height > 0) { drawn++; } });
@@ -411,7 +344,7 @@ ul.exc li{margin:4px 0}.kind{font-weight:600}
 </svg>
 {{if .Legend}}<div class="legend">{{range .Legend}}<span><i style="background:{{.Color}}"></i>{{.Label}}</span>{{end}}</div>{{end}}
 </div>{{end}}
-{{define "table"}}<div class="tw"><table class="sortable" id="t-{{.ID}}"><thead><tr>{{range $i, $h := .Header}}<th{{if index $.Right $i}} class="r"{{end}}>{{$h}}</th>{{end}}</tr></thead>
-<tbody>{{range .Rows}}<tr>{{range $i, $c := .}}<td class="{{if index $.Right $i}}r {{end}}{{$c.Class}}"{{if $c.Sort}} data-sort="{{$c.Sort}}"{{end}}>{{$c.Text}}</td>{{end}}</tr>
-{{end}}</tbody></table></div>{{end}}
+{{define "table"}}<table class="sortable" id="t-{{.ID}}"><thead><tr>{{range .Cols}}<th{{if .Right}} class="r"{{end}}>{{.Name}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range $i, $c := .}}{{with index $.Cols $i}}<td class="{{if .Right}}r {{end}}{{if .Wide}}w {{end}}{{$c.Class}}"{{if $c.Sort}} data-sort="{{$c.Sort}}"{{end}}>{{$c.Text}}</td>{{end}}{{end}}</tr>
+{{end}}</tbody></table>{{end}}
 `

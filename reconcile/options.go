@@ -65,12 +65,14 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Scheduled is a pipeline with a schedule, for the staleness check.
+// Scheduled is a pipeline file the report checks: for staleness when it
+// has a schedule, and for data when it names a vendor.
 type Scheduled struct {
 	Name     string
-	Schedule string
+	Schedule string // "" when it has none
 	Timezone string
 	File     string
+	Vendor   string // the connector it pulls from or pushes to ("" for a reconcile pipeline)
 }
 
 func (o *Options) now() time.Time {
@@ -125,7 +127,7 @@ func ParseDay(s string, now time.Time, loc *time.Location) (time.Time, error) {
 }
 
 // ScheduledFromFiles reads pipeline files (glob patterns, relative to dir)
-// and returns those with a schedule. Files that cannot be parsed are
+// and returns every pipeline in them (with its schedule, if any). Files that cannot be parsed are
 // reported together; a reconcile pipeline's own file may be among them.
 func ScheduledFromFiles(patterns []string, dir string) ([]Scheduled, error) {
 	var out []Scheduled
@@ -154,10 +156,14 @@ func ScheduledFromFiles(patterns []string, dir string) ([]Scheduled, error) {
 				continue
 			}
 			pl := f.Pipeline
-			if pl.Name == "" || pl.Schedule == "" {
+			if pl.Name == "" {
 				continue
 			}
-			out = append(out, Scheduled{Name: pl.Name, Schedule: pl.Schedule, Timezone: pl.Timezone, File: m})
+			vendor := pl.Source.Connector
+			if pl.Push != nil {
+				vendor = pl.Push.Connector
+			}
+			out = append(out, Scheduled{Name: pl.Name, Schedule: pl.Schedule, Timezone: pl.Timezone, File: m, Vendor: vendor})
 		}
 	}
 	if len(errs) > 0 {

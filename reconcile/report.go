@@ -20,8 +20,11 @@ type Report struct {
 	Funnel      []Funnel
 	Funded      []Funded
 	FundedByDay []FundedDay
-	Repayments  []Repayment
-	Exceptions  []Exception
+	// Undated are funded loans nothing gives a funding date for: they are
+	// in no period's funded figure.
+	Undated    []UndatedFunded
+	Repayments []Repayment
+	Exceptions []Exception
 	// Notes are facts worth knowing that are not exceptions (a receipts
 	// file that could not be read, a repayment with nothing to compare).
 	Notes []string
@@ -37,7 +40,8 @@ type Period struct {
 
 func (p Period) has(t time.Time) bool { return !t.IsZero() && !t.Before(p.From) && t.Before(p.To) }
 
-// Total is the vendor (and target) name of total rows.
+// Total is the vendor name of total rows (one kind of submission, or one
+// currency, over the vendors).
 const Total = "all"
 
 // Submissions counts one push target's rows in a period. A row counts in the
@@ -52,14 +56,19 @@ type Submissions struct {
 	// error; RejectedValidation were never sent because they broke the
 	// vendor's rules; Pending and NeedsHuman have an unknown outcome.
 	Sent, Accepted, RejectedVendor, Failed, RejectedValidation, Pending, NeedsHuman int
+	// Waiting rows were not sent: the vendor does not accept them yet (an
+	// Iute cash release before Iute allows it). They are not in Sent.
+	Waiting int
 	// Matchable says whether the target's rows can be found in the lake
 	// (leads, loans, payments); Found are accepted rows the latest pull
 	// shows, NotSeen are older than the not-seen limit and missing
 	// (exceptions), Awaiting are younger and missing.
 	Matchable                bool
 	Found, NotSeen, Awaiting int
-	// Funded accepted rows are funded now (a lead with a funded loan).
-	Funded int
+	// Funded accepted rows are funded now (a lead with a funded loan);
+	// Fundable says whether the target's rows can be (leads and loans).
+	Funded   int
+	Fundable bool
 }
 
 // Rejection is one row the vendor refused or validation stopped.
@@ -93,16 +102,49 @@ type Funded struct {
 	Principal       int64 // cents
 	Commission      int64 // cents, over the loans that report one
 	CommissionLoans int
+	// DatedBy says what gave the loans' funding dates (DatedByVendor,
+	// DatedByPayout; "; "-separated when both).
+	DatedBy string
+}
+
+// What gives a funded loan its funding date.
+const (
+	DatedByVendor = "vendor's funded_at"
+	DatedByPayout = "payout confirmed by leadpipe"
+)
+
+// UndatedFunded counts funded loans with no funding date (the vendor gives
+// none, and the payout did not go through leadpipe), by the pulls that saw
+// them: they are never counted in a day's funded figure.
+type UndatedFunded struct {
+	Vendor, Currency string
+	// SeenFunded is the day of the first pull that saw the loans funded;
+	// SeenNotFunded the day of the last pull before it that saw them not
+	// funded yet, "" when the first pull already saw them funded (funded
+	// before leadpipe tracked them: an imported loan book).
+	SeenFunded, SeenNotFunded string
+	Loans                     int
+	Principal                 int64
+}
+
+// Describe says what is known of the loans' funding.
+func (u UndatedFunded) Describe() string {
+	if u.SeenNotFunded == "" {
+		return "tracked from " + u.SeenFunded + ", funded before tracking"
+	}
+	return "funded between the pulls of " + u.SeenNotFunded + " and " + u.SeenFunded + "; no funding date"
 }
 
 // FundedDay is one day's funded loans, per vendor and currency.
 type FundedDay struct {
-	Day        string
-	Vendor     string
-	Currency   string
-	Loans      int
-	Principal  int64
-	Commission int64
+	Day             string
+	Vendor          string
+	Currency        string
+	Loans           int
+	Principal       int64
+	Commission      int64 // over the loans that report one
+	CommissionLoans int
+	DatedBy         string
 }
 
 // Repayment statuses.
@@ -112,6 +154,10 @@ const (
 	RepaymentAwaiting   = "awaiting pull"
 	RepaymentNotInLake  = "loan not in lake"
 	RepaymentUnverified = "unverified"
+	// The balance says whether repayments with an unknown outcome arrived:
+	// it moved by them too (in), or only by the confirmed ones (out).
+	RepaymentUnconfirmedIn  = "unconfirmed, balance shows them"
+	RepaymentUnconfirmedOut = "unconfirmed, balance does not show them"
 )
 
 // Repayment compares, for one loan, the repayments leadpipe inserted with
@@ -123,6 +169,11 @@ type Repayment struct {
 	// Pushes and Pushed are the repayments inserted in the period.
 	Pushes int
 	Pushed int64
+	// Unconfirmed repayments were sent in the period with an unknown
+	// outcome (needs_human or pending): they may or may not be in the
+	// vendor's balance, which is the evidence.
+	Unconfirmed       int
+	UnconfirmedAmount int64
 	// Since is the extraction the comparison starts from: the latest loan
 	// info pulled before the period's first repayment.
 	Since time.Time
@@ -143,7 +194,11 @@ const (
 	ExcNeedsHuman    = "needs_human"
 	ExcStale         = "stale_pipeline"
 	ExcUnknownValues = "unknown_values"
+	ExcNoData        = "no_data"
 )
+
+// excKinds orders the exception kinds.
+var excKinds = []string{ExcNoData, ExcNotSeen, ExcRepayment, ExcPending, ExcNeedsHuman, ExcStale, ExcUnknownValues}
 
 // Exception is something a person must look at.
 type Exception struct {

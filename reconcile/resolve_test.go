@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,5 +90,144 @@ func TestResolveTurnsAnExceptionIntoFound(t *testing.T) {
 	}
 	if _, err := store.Resolve(ctx, scope, "APP-7", "90211", "again", nil); err == nil {
 		t.Error("resolving a done row again succeeded")
+	}
+}
+
+// TestImportedLoanBookDoesNotMoveTheDaysFunded: an Iute office imports its
+// loan book (300 loans leadpipe first pulls already funded) on the report
+// day, and leadpipe pays out one loan it submitted. Only that loan is
+// funded that day; the book is "tracked from" the day, "funded before
+// tracking", and is not in the funnel either.
+func TestImportedLoanBookDoesNotMoveTheDaysFunded(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lake := filepath.Join(dir, "lake")
+	var book strings.Builder
+	book.WriteString(loansHeader)
+	for i := range 300 {
+		fmt.Fprintf(&book, "iute:%d,%d,,funded,loan_info:0,10000.00,2500.00,MDL,,,,iute,2026-11-21T01:00:00Z,r2\n", 80000+i, 80000+i)
+	}
+	writeLake(t, lake, map[string]string{
+		"loans/vendor=iute/dt=2026-11-21/part-r2-0.csv": book.String(),
+		// the loan leadpipe submitted: approved at the first poll, funded
+		// after leadpipe confirmed its cash release
+		"loans/vendor=iute/dt=2026-11-20/part-r1-0.csv": loansHeader +
+			"iute:90300,90300,,approved,check_status:true,6000.00,,MDL,,,,iute,2026-11-20T05:00:00Z,r1\n",
+		"loans/vendor=iute/dt=2026-11-21/part-r3-0.csv": loansHeader +
+			"iute:90300,90300,,funded,loan_info:0,6000.00,0.00,MDL,,,,iute,2026-11-21T05:00:00Z,r3\n",
+	})
+	store, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	at := func(s string) {
+		ts, _ := time.Parse(time.RFC3339, s)
+		store.SetClock(func() time.Time { return ts })
+	}
+	for _, r := range []struct{ scope, key, at string }{
+		{"iute/loans", "APP-300", "2026-11-20T04:00:00Z"},
+		{"iute/cash_releases", "90300", "2026-11-21T04:00:00Z"},
+	} {
+		at(r.at)
+		if err := store.MarkPending(ctx, state.LedgerEntry{Scope: r.scope, Key: r.key, ContentHash: "h", Pipeline: "p", RunID: "r", Row: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.MarkDone(ctx, r.scope, r.key, "90300", 200, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
+	r, err := reconcile.Build(ctx, reconcile.Options{Lake: lake, Store: store, Now: func() time.Time { return now }, Location: time.UTC,
+		Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var day []reconcile.Funded
+	for _, f := range r.Funded {
+		if f.Period == "day" {
+			day = append(day, f)
+		}
+	}
+	if len(day) != 1 || day[0].Vendor != "iute" || day[0].Loans != 1 || day[0].Principal != 600000 || day[0].DatedBy != reconcile.DatedByPayout {
+		t.Errorf("the day's funded: %+v, want only loan 90300 (MDL 6,000.00), dated by its payout", day)
+	}
+	if len(r.FundedByDay) != 1 || r.FundedByDay[0].Day != "2026-11-21" || r.FundedByDay[0].Loans != 1 {
+		t.Errorf("funded by day: %+v", r.FundedByDay)
+	}
+	if len(r.Undated) != 1 || r.Undated[0].Loans != 300 || r.Undated[0].Principal != 300*1000000 ||
+		r.Undated[0].Describe() != "tracked from 2026-11-21, funded before tracking" {
+		t.Errorf("undated: %+v", r.Undated)
+	}
+	for _, f := range r.Funnel {
+		if f.Vendor == "iute" && f.Total != 1 {
+			t.Errorf("the funnel counts the imported book: %+v", f)
+		}
+	}
+	md := r.Markdown()
+	if !strings.Contains(md, "| iute | MDL | 300 | 3,000,000.00 | 2026-11-21 | — | tracked from 2026-11-21, funded before tracking |") {
+		t.Errorf("the Markdown does not show the book as funded before tracking:\n%s", md)
+	}
+}
+
+// TestUnconfirmedRepaymentShowsItsEvidence: a repayment whose answer was
+// lost (needs_human) is the loan's only repayment; the loan's repaid moved
+// by exactly its amount. The repayments section shows the loan, and the
+// exception says the balance is evidence it arrived and how to resolve it.
+func TestUnconfirmedRepaymentShowsItsEvidence(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lake := filepath.Join(dir, "lake")
+	writeLake(t, lake, map[string]string{
+		"loans/vendor=iute/dt=2026-11-20/part-r1-0.csv": loansHeader +
+			"iute:90211,90211,,funded,loan_info:0,6000.00,1000.00,MDL,,,,iute,2026-11-20T05:00:00Z,r1\n",
+		"loans/vendor=iute/dt=2026-11-21/part-r2-0.csv": loansHeader +
+			"iute:90211,90211,,funded,loan_info:0,6000.00,1075.50,MDL,,,,iute,2026-11-21T05:00:00Z,r2\n",
+	})
+	store, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	sent := time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
+	store.SetClock(func() time.Time { return sent })
+	extra := map[string]string{"loan_ref": "90211", "amount": "75.50", "date": "21112026", "currency": "MDL"}
+	if err := store.MarkPending(ctx, state.LedgerEntry{Scope: "iute/repayments", Key: "RF-0016", ContentHash: "h", Pipeline: "iute-repay", RunID: "r", Row: 16, Extra: extra}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.MarkNeedsHuman(ctx, "iute/repayments", "RF-0016", "the connection failed after sending and Iute has no lookup", nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
+	o := reconcile.Options{Lake: lake, Store: store, Now: func() time.Time { return now }, Location: time.UTC, Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	r, err := reconcile.Build(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []reconcile.Repayment
+	for _, rp := range r.Repayments {
+		if rp.Period == "day" {
+			rows = append(rows, rp)
+		}
+	}
+	if len(rows) != 1 || rows[0].LoanRef != "90211" || rows[0].Pushes != 0 || rows[0].Unconfirmed != 1 || rows[0].UnconfirmedAmount != 7550 ||
+		rows[0].VendorChange != 7550 || rows[0].Status != reconcile.RepaymentUnconfirmedIn {
+		t.Fatalf("repayments of the day: %+v", rows)
+	}
+	if len(r.Exceptions) != 1 || r.Exceptions[0].Kind != reconcile.ExcNeedsHuman ||
+		!strings.Contains(r.Exceptions[0].Detail, "is exactly the unconfirmed repayments of loan 90211: they most likely arrived") ||
+		!strings.Contains(r.Exceptions[0].Detail, "`leadpipe ledger resolve --pipeline iute-repay RF-0016 --vendor-id 90211`") {
+		t.Errorf("exceptions: %+v", r.Exceptions)
+	}
+	// Resolved: the repayment is confirmed, and the balance agrees.
+	if _, err := store.Resolve(ctx, "iute/repayments", "RF-0016", "90211", "found in the back office", nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err = reconcile.Build(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Exceptions) != 0 || r.Repayments[0].Status != reconcile.RepaymentOK || r.Repayments[0].Pushes != 1 {
+		t.Errorf("after resolve: %+v %v", r.Repayments, r.ExceptionSummary())
 	}
 }

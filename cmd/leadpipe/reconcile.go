@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -48,8 +49,12 @@ and a self-contained HTML page with charts are written there (a directory,
 file:// or s3://). Given a pipeline file with a reconcile: block, its settings
 are used and flags override them.
 
-Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
-(1 when the report could not be made).`,
+A lake with no data file is an error (exit status 2, naming the path), never
+a clean report; a vendor that has a pipeline (a push in the ledger, or a file
+given with --pipelines) but no data in the lake is an exception.
+
+Exit status: 0, or 4 with --fail-on-exceptions when there is any exception;
+2 for an empty lake or no state store; 1 when the report could not be made.`,
 		Example: `  leadpipe reconcile --lake ./lake --out ./reports
   leadpipe reconcile --lake s3://lake/prod --out s3://lake/reports --timezone Australia/Sydney --fail-on-exceptions
   leadpipe reconcile --date 2026-11-21 --pipelines 'pipelines/*.yaml'
@@ -140,6 +145,9 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception
 				return withCode(exitFailed, err)
 			}
 			res, err := reconcile.Run(cmd.Context(), o)
+			if errors.Is(err, reconcile.ErrEmptyLake) {
+				return withCode(exitInvalid, err) // a wrong --lake, most likely: never a clean report
+			}
 			if err != nil {
 				return withCode(exitFailed, err)
 			}

@@ -31,10 +31,36 @@ func reconcileSetup(t *testing.T) (dir, statePath string) {
 	if err := store.MarkDone(ctx, "lumi/leads@x", "P-1", "L1", 200, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "lake"), 0o755); err != nil {
+	// The lake has Lumi's data, but not that lead.
+	leads := filepath.Join(dir, "lake", "leads", "vendor=lumi", "dt=2026-11-20")
+	if err := os.MkdirAll(leads, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(leads, "part-r1-0.csv"), []byte("lead_uid,vendor_lead_id,partner_ref,status,vendor,created_at,extracted_at,run_id\n"+
+		"lumi:L9,L9,P-9,new,lumi,2026-11-20T01:00:00Z,2026-11-20T02:00:00Z,r1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir, statePath
+}
+
+// TestReconcileOfAnEmptyLakeFails: a lake with no data file is never a
+// clean report: exit 2 naming the path (whatever the other flags), and a
+// failed run for a reconcile pipeline.
+func TestReconcileOfAnEmptyLakeFails(t *testing.T) {
+	dir, st := reconcileSetup(t)
+	empty := filepath.Join(dir, "no-lake-here")
+	os.MkdirAll(empty, 0o755)
+	for _, extra := range [][]string{nil, {"--fail-on-exceptions"}} {
+		code, stdout, stderr := cli(t, append([]string{"reconcile", "--state", st, "--lake", empty}, extra...)...)
+		if code != exitInvalid || !strings.Contains(stderr, "the lake is empty") || !strings.Contains(stderr, empty) || strings.Contains(stdout, "No exceptions") {
+			t.Errorf("reconcile %v of an empty lake: exit %d\n%s\n%s", extra, code, stdout, stderr)
+		}
+	}
+	file := filepath.Join(dir, "reconcile.yaml")
+	os.WriteFile(file, []byte("name: empty-reconcile\nreconcile:\n  lake: no-lake-here\n  out: reports\n"), 0o644)
+	if code, stdout, stderr := cli(t, "run", "--state", st, file); code != exitFailed || !strings.Contains(stderr, "the lake is empty") {
+		t.Errorf("a reconcile pipeline over an empty lake: exit %d\n%s\n%s", code, stdout, stderr)
+	}
 }
 
 func TestReconcileCommandExitCodes(t *testing.T) {
@@ -46,7 +72,7 @@ func TestReconcileCommandExitCodes(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("reconcile exited %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "**1 exception: 1 not seen at the vendor.**") || !strings.Contains(stdout, "lumi P-1") {
+	if !strings.Contains(stdout, "**1 exception: 1 not seen at the vendor.**") || !strings.Contains(stdout, "| not seen at the vendor | lumi | P-1 |") {
 		t.Errorf("the summary does not show the missing lead:\n%s", stdout)
 	}
 
@@ -55,7 +81,7 @@ func TestReconcileCommandExitCodes(t *testing.T) {
 		t.Errorf("--fail-on-exceptions with an exception exited %d, want %d: %s", code, exitExceptions, stderr)
 	}
 	day := time.Now().UTC().Format("2006-01-02")
-	for _, f := range []string{".md", ".html", "-submissions.csv", "-exceptions.csv", "-funnel.csv", "-funded.csv", "-funded_by_day.csv", "-repayments.csv", "-rejections.csv"} {
+	for _, f := range []string{".md", ".html", "-submissions.csv", "-exceptions.csv", "-funnel.csv", "-funded.csv", "-funded_by_day.csv", "-funded_undated.csv", "-repayments.csv", "-rejections.csv"} {
 		if _, err := os.Stat(filepath.Join(out, "reconcile-"+day+f)); err != nil {
 			t.Errorf("report file %s not written: %v", f, err)
 		}
