@@ -22,6 +22,10 @@ type loanRow struct {
 	hasPrincipal, hasRepaid       bool
 	hasCommission                 bool
 	fundedAt, extracted           time.Time
+	// fundedSource is funded_at_source: vendor, or first_seen (the first
+	// pull that saw the loan funded: no funding date). Empty in files
+	// written before the column existed, when only vendors set funded_at.
+	fundedSource string
 }
 
 // loan is one loan's history, newest row first.
@@ -38,10 +42,10 @@ func (l *loan) latest() loanRow { return l.rows[0] }
 func (l *loan) firstSeen() time.Time { return l.rows[len(l.rows)-1].extracted }
 
 // vendorFunded is the vendor's own funding time (funded_at of the newest
-// row that has one), or zero.
+// row that has one from the vendor), or zero.
 func (l *loan) vendorFunded() time.Time {
 	for _, r := range l.rows {
-		if !r.fundedAt.IsZero() {
+		if !r.fundedAt.IsZero() && (r.fundedSource == "" || r.fundedSource == schema.FundedAtVendor) {
 			return r.fundedAt
 		}
 	}
@@ -121,7 +125,7 @@ func loadLake(ctx context.Context, l *lakeReader) (*lakeData, error) {
 	}
 
 	fo, err := l.readTable(ctx, schema.Loans, []string{"loan_uid", "vendor", "vendor_loan_id", "lead_uid", "status",
-		"principal", "repaid", "currency", "commission_amount", "funded_at", "created_at", "updated_at", "extracted_at"})
+		"principal", "repaid", "currency", "commission_amount", "funded_at", "funded_at_source", "created_at", "updated_at", "extracted_at"})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +137,7 @@ func loadLake(ctx context.Context, l *lakeReader) (*lakeData, error) {
 			leadUID: fo.str("lead_uid", i), currency: fo.str("currency", i), created: fo.ts("created_at", i)}
 		j := i
 		for j < fo.n && fo.str("loan_uid", j) == uid {
-			r := loanRow{status: fo.str("status", j), fundedAt: fo.ts("funded_at", j), extracted: fo.ts("extracted_at", j)}
+			r := loanRow{status: fo.str("status", j), fundedAt: fo.ts("funded_at", j), fundedSource: fo.str("funded_at_source", j), extracted: fo.ts("extracted_at", j)}
 			r.principal, r.hasPrincipal = fo.dec("principal", j)
 			r.repaid, r.hasRepaid = fo.dec("repaid", j)
 			r.commission, r.hasCommission = fo.dec("commission_amount", j)

@@ -102,10 +102,12 @@ func TestImportedLoanBookDoesNotMoveTheDaysFunded(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	lake := filepath.Join(dir, "lake")
+	// The pull stamps each with funded_at = its first sighting, and says
+	// so in funded_at_source: no funding date.
 	var book strings.Builder
-	book.WriteString(loansHeader)
+	book.WriteString(strings.Replace(loansHeader, ",run_id", ",run_id,funded_at_source", 1))
 	for i := range 300 {
-		fmt.Fprintf(&book, "iute:%d,%d,,funded,loan_info:0,10000.00,2500.00,MDL,,,,iute,2026-11-21T01:00:00Z,r2\n", 80000+i, 80000+i)
+		fmt.Fprintf(&book, "iute:%d,%d,,funded,loan_info:0,10000.00,2500.00,MDL,2026-11-21T01:00:00Z,,,iute,2026-11-21T01:00:00Z,r2,first_seen\n", 80000+i, 80000+i)
 	}
 	writeLake(t, lake, map[string]string{
 		"loans/vendor=iute/dt=2026-11-21/part-r2-0.csv": book.String(),
