@@ -17,6 +17,7 @@ var Demo = []string{
 	"backfill-lumi.yaml",
 	"lumi.yaml", // again: the pushed leads come back in the incremental pull
 	"iute-applications.yaml",
+	"iute-cash-release.yaml", // one loan paid out, one not allowed yet: it waits
 	"iute.yaml",
 	"iute-repayments.yaml",
 	"iute.yaml", // again: loan/info shows the repayments
