@@ -337,7 +337,11 @@ func (n *normalizer) status(entity string, pairs map[StatusPair]string, statuses
 	if s, ok := pairs[StatusPair{status, sub}]; ok {
 		return s
 	}
-	if s, ok := statuses[status]; ok {
+	// Written another way (case, separators, "Canceled"): the same status.
+	if s, ok := foldedPairs[entity][StatusPair{normalize.StatusKey(status), normalize.StatusKey(sub)}]; ok {
+		return s
+	}
+	if s, ok := foldedStatuses[entity].Lookup(status); ok {
 		if sub == "" {
 			return s
 		}
@@ -351,6 +355,29 @@ func (n *normalizer) status(entity string, pairs map[StatusPair]string, statuses
 		n.unknown.Add(Vendor, entity+".status", status)
 	}
 	return unknown
+}
+
+// foldedPairs and foldedStatuses are the status maps by normalize.StatusKey,
+// per entity (lead, deal).
+// They are built in init, after the init that fills DealSubStatusMap.
+var (
+	foldedPairs    map[string]map[StatusPair]string
+	foldedStatuses map[string]normalize.StatusTable
+)
+
+func init() {
+	foldedPairs = map[string]map[StatusPair]string{"lead": foldPairs(LeadSubStatusMap), "deal": foldPairs(DealSubStatusMap)}
+	foldedStatuses = map[string]normalize.StatusTable{
+		"lead": normalize.NewStatusTable(LeadStatusMap), "deal": normalize.NewStatusTable(DealStatusMap),
+	}
+}
+
+func foldPairs(m map[StatusPair]string) map[StatusPair]string {
+	out := make(map[StatusPair]string, len(m))
+	for p, s := range m {
+		out[StatusPair{normalize.StatusKey(p.Status), normalize.StatusKey(p.SubStatus)}] = s
+	}
+	return out
 }
 
 // LeadStatus maps a lead's status and sub-status to the canonical status.

@@ -75,6 +75,12 @@ type Config struct {
 	// for the principal (loan_amount), the client's names and loan_status,
 	// which no other read interface gives. Default true.
 	LoanDetails *bool `yaml:"loan_details"`
+	// MaxUnknownPolls is how many runs in a row a loan may be in a state
+	// no answer explains (an undocumented loan_status, "moved to another
+	// step" and nothing more) before leadpipe stops polling it and reports
+	// it: an exception in the run summary and the reconciliation report,
+	// until a full refresh. Default 24.
+	MaxUnknownPolls int `yaml:"max_unknown_polls"`
 
 	// AgreementsDir is the local directory the agreements target writes the
 	// generated PDFs to.
@@ -90,6 +96,8 @@ const (
 	DefaultConcurrency = 4
 	DefaultRateLimit   = 5
 	DefaultTimeout     = 60 * time.Second
+	// DefaultMaxUnknownPolls is a day of hourly runs.
+	DefaultMaxUnknownPolls = 24
 )
 
 var (
@@ -115,6 +123,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.LoanDetails == nil {
 		c.LoanDetails = new(true)
+	}
+	if c.MaxUnknownPolls == 0 {
+		c.MaxUnknownPolls = DefaultMaxUnknownPolls
 	}
 	for i, r := range c.LoanRefs {
 		c.LoanRefs[i] = strings.TrimSpace(r)
@@ -157,6 +168,9 @@ func (c *Config) Validate(v *config.Validator) {
 	}
 	if c.BatchSize < 1 || c.BatchSize > 1000 {
 		v.Errorf("batch_size", "must be 1..1000, got %d", c.BatchSize)
+	}
+	if c.MaxUnknownPolls < 1 {
+		v.Errorf("max_unknown_polls", "must be at least 1, got %d", c.MaxUnknownPolls)
 	}
 	connectors.ValidateClient(v, connectors.ClientSettings{Timeout: c.Timeout, RateLimit: c.RateLimit, Concurrency: c.Concurrency})
 	if c.AgreementsDir != "" && strings.Contains(c.AgreementsDir, "://") {

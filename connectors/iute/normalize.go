@@ -46,6 +46,13 @@ var LoanStatusMap = map[string]string{
 	"closed":    schema.StatusFunded,
 }
 
+// The status maps as looked up: case, separators and the US spelling
+// ("canceled") do not matter.
+var (
+	approvedStatuses = normalize.NewStatusTable(ApprovedMap)
+	loanStatuses     = normalize.NewStatusTable(LoanStatusMap)
+)
+
 // Documented loan/info <status> values.
 const (
 	InfoStatusSuccess  = "0"  // "success": the loan is paid out; the answer has the installment table
@@ -151,6 +158,7 @@ type verdict struct {
 	status, vendorStatus string
 	final                bool // nothing will change any more: stop polling
 	paidOut              bool // past check/status: poll loan/info first
+	unknown              bool // no answer explains the state: UnknownStatus stands in
 }
 
 // decide reads the observation's state. It counts nothing: count does.
@@ -159,9 +167,9 @@ func decide(o *observation) verdict {
 	if o.check != nil && o.check.status != nil {
 		raw := o.check.status.Approved
 		v.vendorStatus = "check_status:" + strings.TrimSpace(raw)
-		s, ok := ApprovedMap[lower(raw)]
+		s, ok := approvedStatuses.Lookup(raw)
 		if !ok {
-			v.status = UnknownStatus
+			v.status, v.unknown = UnknownStatus, true
 			return v
 		}
 		v.status = s
@@ -180,14 +188,14 @@ func decide(o *observation) verdict {
 		}
 	}
 	if o.allow != nil {
-		raw := lower(o.allow.LoanStatus)
+		raw := normalize.StatusKey(o.allow.LoanStatus)
 		v.vendorStatus = "loan_status:" + strings.TrimSpace(o.allow.LoanStatus)
-		s, ok := LoanStatusMap[raw]
+		s, ok := loanStatuses.Lookup(raw)
 		switch {
 		case isTrue(o.allow.Allowed):
 			s = schema.StatusApproved // cash release allowed: approved, whatever loan_status says
 		case !ok:
-			s = UnknownStatus
+			s, v.unknown = UnknownStatus, true
 		}
 		v.status = s
 		v.final = s == schema.StatusDeclined || s == schema.StatusLost || raw == "closed"
@@ -199,7 +207,7 @@ func decide(o *observation) verdict {
 	if v.vendorStatus == "" {
 		v.vendorStatus = "moved"
 	}
-	v.status = UnknownStatus
+	v.status, v.unknown = UnknownStatus, true
 	return v
 }
 
@@ -208,7 +216,7 @@ func isTrue(s string) bool { return lower(s) == "true" }
 // count counts every undocumented value the observation holds.
 func (n *normalizer) count(o *observation) {
 	if o.check != nil && o.check.status != nil {
-		if _, ok := ApprovedMap[lower(o.check.status.Approved)]; !ok {
+		if _, ok := approvedStatuses.Lookup(o.check.status.Approved); !ok {
 			n.unknown.Add(Vendor, "check_status.approved", o.check.status.Approved)
 		}
 	}
@@ -218,7 +226,7 @@ func (n *normalizer) count(o *observation) {
 		}
 	}
 	if a := o.allow; a != nil {
-		if _, ok := LoanStatusMap[lower(a.LoanStatus)]; !ok && strings.TrimSpace(a.LoanStatus) != "" {
+		if _, ok := loanStatuses.Lookup(a.LoanStatus); !ok && strings.TrimSpace(a.LoanStatus) != "" {
 			n.unknown.Add(Vendor, "allow_cash_release.loan_status", a.LoanStatus)
 		}
 		switch lower(a.Allowed) {

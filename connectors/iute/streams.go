@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -47,19 +48,23 @@ const (
 	phasePaidOut     = 'p' // past check/status: ask loan/info
 	phaseFinal       = 'f' // declined, cancelled or repaid: not polled again
 	phaseNotFound    = 'x' // Iute does not know the ref: not polled again
+	phaseStopped     = 's' // in a state no answer explains for max_unknown_polls runs: reported, not polled again
 )
 
 // cursorVersion starts every cursor.
 const cursorVersion = "v1"
 
-// entry is one ref's line in the cursor: its phase and the fingerprint of
-// what was last emitted for it.
+// entry is one ref's line in the cursor: its phase, the fingerprint of
+// what was last emitted for it, and how many runs in a row it was in a
+// state no answer explains.
 type entry struct {
-	phase byte
-	fp    string
+	phase   byte
+	fp      string
+	unknown int
 }
 
-// encodeCursor writes "v1 <ref>=<phase><fingerprint> ..." in ref order.
+// encodeCursor writes "v1 <ref>=<phase><fingerprint>[~<unknown polls>] ..."
+// in ref order.
 func encodeCursor(m map[string]entry) string {
 	refs := make([]string, 0, len(m))
 	for r := range m {
@@ -81,6 +86,10 @@ func encodeCursor(m map[string]entry) string {
 		b.WriteByte('=')
 		b.WriteByte(e.phase)
 		b.WriteString(e.fp)
+		if e.unknown > 0 {
+			b.WriteByte('~')
+			b.WriteString(strconv.Itoa(e.unknown))
+		}
 	}
 	return b.String()
 }
@@ -98,11 +107,19 @@ func decodeCursor(s string) (map[string]entry, bool) {
 			return nil, false
 		}
 		switch v[0] {
-		case phaseApplication, phasePaidOut, phaseFinal, phaseNotFound:
+		case phaseApplication, phasePaidOut, phaseFinal, phaseNotFound, phaseStopped:
 		default:
 			return nil, false
 		}
-		m[ref] = entry{phase: v[0], fp: v[1:]}
+		e := entry{phase: v[0], fp: v[1:]}
+		if fp, n, ok := strings.Cut(e.fp, "~"); ok {
+			polls, err := strconv.Atoi(n)
+			if err != nil || polls < 0 {
+				return nil, false
+			}
+			e.fp, e.unknown = fp, polls
+		}
+		m[ref] = e
 	}
 	return m, true
 }
@@ -189,7 +206,7 @@ func (k *connector) pollChunk(ctx context.Context, chunk []string, prev map[stri
 	sem := make(chan struct{}, k.cfg.Concurrency)
 	for i, ref := range chunk {
 		p, seen := prev[ref]
-		if seen && (p.phase == phaseFinal || p.phase == phaseNotFound) {
+		if seen && (p.phase == phaseFinal || p.phase == phaseNotFound || p.phase == phaseStopped) {
 			continue
 		}
 		select {
@@ -285,6 +302,21 @@ func (k *connector) poll(ctx context.Context, ref string, prev entry, seen bool)
 		e.phase = phaseFinal
 	case v.paidOut:
 		e.phase = phasePaidOut
+	}
+	if v.unknown {
+		// A state no answer explains may never change: after
+		// max_unknown_polls runs in a row the ref is reported and no
+		// longer polled, never polled forever.
+		if seen {
+			e.unknown = prev.unknown
+		}
+		e.unknown++
+		if e.unknown >= k.cfg.MaxUnknownPolls {
+			e.phase = phaseStopped
+			k.norm.unknown.Add(Vendor, "loan.polling_stopped", ref+" ("+v.vendorStatus+")")
+			k.norm.unknown.Note(fmt.Sprintf("iute: loan %s stopped being polled: no answer explained its state (%s) "+
+				"in %d runs; ask Iute about it (leadpipe polls it again after a full refresh)", ref, v.vendorStatus, e.unknown))
+		}
 	}
 	r := &polled{entry: e}
 	if seen && prev.fp == e.fp {

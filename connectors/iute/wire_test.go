@@ -242,7 +242,8 @@ func TestParseAmount(t *testing.T) {
 }
 
 func TestCursorRoundTrip(t *testing.T) {
-	m := map[string]entry{"90000": {phaseApplication, "0a1b2c3d"}, "100001": {phasePaidOut, "ffffffff"}, "90011": {phaseFinal, "12345678"}, "5": {phaseNotFound, "00000000"}}
+	m := map[string]entry{"90000": {phaseApplication, "0a1b2c3d", 0}, "100001": {phasePaidOut, "ffffffff", 3},
+		"90011": {phaseFinal, "12345678", 0}, "5": {phaseNotFound, "00000000", 0}, "90012": {phaseStopped, "87654321", 24}}
 	s := encodeCursor(m)
 	if !strings.HasPrefix(s, "v1 5=x") {
 		t.Errorf("cursor %q is not in ref order", s)
@@ -251,7 +252,10 @@ func TestCursorRoundTrip(t *testing.T) {
 	if !ok || !reflect.DeepEqual(got, m) {
 		t.Errorf("round trip: %v %v", got, ok)
 	}
-	for _, bad := range []string{"", "2025-01-01T00:00:00Z", "v1 abc=u", "v1 9000=z"} {
+	if !strings.Contains(s, " 100001=pffffffff~3") || !strings.Contains(s, " 90000=u0a1b2c3d ") {
+		t.Errorf("cursor %q", s)
+	}
+	for _, bad := range []string{"", "2025-01-01T00:00:00Z", "v1 abc=u", "v1 9000=z", "v1 9000=u0a1b2c3d~x"} {
 		if _, ok := decodeCursor(bad); ok {
 			t.Errorf("decodeCursor(%q) accepted", bad)
 		}
@@ -273,20 +277,21 @@ func TestDecide(t *testing.T) {
 		o    observation
 		want verdict
 	}{
-		{"undecided", observation{check: check("false")}, verdict{schema.StatusApplication, "check_status:false", false, false}},
-		{"approved in capitals", observation{check: check("TRUE")}, verdict{schema.StatusApproved, "check_status:TRUE", false, false}},
-		{"rejected", observation{check: check("rejected")}, verdict{schema.StatusDeclined, "check_status:rejected", true, false}},
-		{"unknown approved", observation{check: check("under_review")}, verdict{UnknownStatus, "check_status:under_review", false, false}},
-		{"paid out", observation{check: moved, info: active}, verdict{schema.StatusFunded, "loan_info:0", false, true}},
-		{"repaid in full", observation{info: repaid}, verdict{schema.StatusFunded, "loan_info:0", true, true}},
-		{"waiting for the payout", observation{check: moved, info: noLoan, allow: allow("TRUE", "normal")}, verdict{schema.StatusApproved, "loan_status:normal", false, true}},
-		{"cancelled", observation{check: moved, info: noLoan, allow: allow("false", "cancelled")}, verdict{schema.StatusLost, "loan_status:cancelled", true, true}},
-		{"closed without info", observation{info: noLoan, allow: allow("false", "closed")}, verdict{schema.StatusFunded, "loan_status:closed", true, true}},
-		{"back to approved", observation{info: noLoan, allow: allow("false", "approved")}, verdict{schema.StatusApproved, "loan_status:approved", false, false}},
-		{"unknown loan_status, allowed", observation{info: noLoan, allow: allow("true", "restructured")}, verdict{schema.StatusApproved, "loan_status:restructured", false, true}},
-		{"unknown loan_status", observation{info: noLoan, allow: allow("false", "restructured")}, verdict{UnknownStatus, "loan_status:restructured", false, true}},
-		{"unknown info status", observation{info: &loanResponseXML{Status: "1", Message: "Loan is archived"}}, verdict{UnknownStatus, "loan_info:1", false, true}},
-		{"nothing tells", observation{check: moved, info: noLoan, allowErr: "Loan not found"}, verdict{UnknownStatus, "loan_info:-1", false, true}},
+		{"undecided", observation{check: check("false")}, verdict{schema.StatusApplication, "check_status:false", false, false, false}},
+		{"approved in capitals", observation{check: check("TRUE")}, verdict{schema.StatusApproved, "check_status:TRUE", false, false, false}},
+		{"rejected", observation{check: check("rejected")}, verdict{schema.StatusDeclined, "check_status:rejected", true, false, false}},
+		{"unknown approved", observation{check: check("under_review")}, verdict{UnknownStatus, "check_status:under_review", false, false, true}},
+		{"paid out", observation{check: moved, info: active}, verdict{schema.StatusFunded, "loan_info:0", false, true, false}},
+		{"repaid in full", observation{info: repaid}, verdict{schema.StatusFunded, "loan_info:0", true, true, false}},
+		{"waiting for the payout", observation{check: moved, info: noLoan, allow: allow("TRUE", "normal")}, verdict{schema.StatusApproved, "loan_status:normal", false, true, false}},
+		{"cancelled", observation{check: moved, info: noLoan, allow: allow("false", "cancelled")}, verdict{schema.StatusLost, "loan_status:cancelled", true, true, false}},
+		{"canceled, the US spelling", observation{check: moved, info: noLoan, allow: allow("false", "Canceled")}, verdict{schema.StatusLost, "loan_status:Canceled", true, true, false}},
+		{"closed without info", observation{info: noLoan, allow: allow("false", "closed")}, verdict{schema.StatusFunded, "loan_status:closed", true, true, false}},
+		{"back to approved", observation{info: noLoan, allow: allow("false", "approved")}, verdict{schema.StatusApproved, "loan_status:approved", false, false, false}},
+		{"unknown loan_status, allowed", observation{info: noLoan, allow: allow("true", "restructured")}, verdict{schema.StatusApproved, "loan_status:restructured", false, true, false}},
+		{"unknown loan_status", observation{info: noLoan, allow: allow("false", "restructured")}, verdict{UnknownStatus, "loan_status:restructured", false, true, true}},
+		{"unknown info status", observation{info: &loanResponseXML{Status: "1", Message: "Loan is archived"}}, verdict{UnknownStatus, "loan_info:1", false, true, true}},
+		{"nothing tells", observation{check: moved, info: noLoan, allowErr: "Loan not found"}, verdict{UnknownStatus, "loan_info:-1", false, true, true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := decide(&tc.o); got != tc.want {

@@ -16,6 +16,7 @@ import (
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/schema"
+	"github.com/leadpipe/leadpipe/transforms/normalize"
 )
 
 //go:embed sample.yaml
@@ -162,7 +163,7 @@ type Config struct {
 
 	queryLoc     *time.Location
 	respLoc      *time.Location
-	stages       map[string]string // lower-cased stage name → status
+	stages       map[string]string // stage name (normalize.StatusKey) → status
 	customFields map[string]string // canonical column → custom field name
 	sources      map[string]bool
 }
@@ -291,7 +292,7 @@ func (c *Config) Validate(v *config.Validator) {
 
 	c.stages = make(map[string]string, len(DefaultStageMap)+len(c.StageMap))
 	for k, s := range DefaultStageMap {
-		c.stages[strings.ToLower(k)] = s
+		c.stages[normalize.StatusKey(k)] = s
 	}
 	for _, k := range sortedKeys(c.StageMap) {
 		s := c.StageMap[k]
@@ -299,7 +300,7 @@ func (c *Config) Validate(v *config.Validator) {
 			v.Errorf("stage_map."+k, "must be a canonical status (%s), got %q", strings.Join(schema.Statuses, ", "), s)
 			continue
 		}
-		c.stages[strings.ToLower(strings.TrimSpace(k))] = s
+		c.stages[normalize.StatusKey(k)] = s
 	}
 
 	c.customFields = map[string]string{}

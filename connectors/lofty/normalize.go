@@ -84,8 +84,9 @@ var ActivityTypeMap = map[string]string{
 	"Click Link":        schema.EventEmail,
 }
 
-// stageChange reads Lofty's system note "Stage changed from X to Y".
-var stageChange = regexp.MustCompile(`(?is)^\s*stage changed from (.*?) to (.*?)\s*\.?\s*$`)
+// stageChange reads Lofty's system note of a stage change: "Stage changed
+// from X to Y", or "Stage changed to Y" without the stage left.
+var stageChange = regexp.MustCompile(`(?is)^\s*stage changed (?:from (.*?) )?to (.*?)\s*\.?\s*$`)
 
 // normalizer turns Lofty records into canonical rows.
 type normalizer struct {
@@ -98,7 +99,7 @@ func (n *normalizer) stageStatus(stage string) string {
 	if stage == "" {
 		return UnknownStatus
 	}
-	if s, ok := n.cfg.stages[strings.ToLower(stage)]; ok {
+	if s, ok := n.cfg.stages[normalize.StatusKey(stage)]; ok {
 		return s
 	}
 	n.unknown.Add(Vendor, "lead.stage", stage)

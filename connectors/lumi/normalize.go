@@ -99,8 +99,12 @@ type normalizer struct {
 	unknown  *schema.Unknowns
 }
 
+// statuses is StatusMap as looked up: case, separators and spelling do not
+// matter.
+var statuses = normalize.NewStatusTable(StatusMap)
+
 func (n *normalizer) status(raw string) string {
-	if s, ok := StatusMap[raw]; ok {
+	if s, ok := statuses.Lookup(raw); ok {
 		return s
 	}
 	if raw != "" {

@@ -22,6 +22,7 @@ import (
 var LeadStatusMap = map[string]string{
 	"new":         schema.StatusNew,
 	"contacted":   schema.StatusContacting,
+	"nurturing":   schema.StatusContacting, // kept warm, not yet qualified: as Lofty's Nurture
 	"qualified":   schema.StatusQualifying,
 	"unqualified": schema.StatusLost,
 	"converted":   schema.StatusApproved,
@@ -87,23 +88,37 @@ var TransactionStatusMap = map[string]string{
 }
 
 // DepositStatusMap maps deposit statuses (from the doc's approve, settle,
-// reject and reverse operations).
+// reject and reverse operations; a trader can withdraw a request before it
+// is approved: cancelled).
 var DepositStatusMap = map[string]string{
-	"pending":  PaymentPending,
-	"approved": PaymentApproved,
-	"settled":  PaymentCompleted,
-	"rejected": PaymentFailed,
-	"reversed": PaymentReversed,
+	"pending":   PaymentPending,
+	"approved":  PaymentApproved,
+	"settled":   PaymentCompleted,
+	"rejected":  PaymentFailed,
+	"reversed":  PaymentReversed,
+	"cancelled": PaymentCancelled,
 }
 
 // WithdrawalStatusMap maps withdrawal statuses (the doc has approve, settle
-// and reject operations, no reverse).
+// and reject operations, no reverse; a withdrawal the trader or the desk
+// called off is cancelled).
 var WithdrawalStatusMap = map[string]string{
-	"pending":  PaymentPending,
-	"approved": PaymentApproved,
-	"settled":  PaymentCompleted,
-	"rejected": PaymentFailed,
+	"pending":   PaymentPending,
+	"approved":  PaymentApproved,
+	"settled":   PaymentCompleted,
+	"rejected":  PaymentFailed,
+	"cancelled": PaymentCancelled,
 }
+
+// The status maps as looked up: case, separators and the US spelling
+// ("canceled") do not matter.
+var (
+	leadStatuses        = normalize.NewStatusTable(LeadStatusMap)
+	transactionStatuses = normalize.NewStatusTable(TransactionStatusMap)
+	depositStatuses     = normalize.NewStatusTable(DepositStatusMap)
+	withdrawalStatuses  = normalize.NewStatusTable(WithdrawalStatusMap)
+	transactionKinds    = normalize.NewStatusTable(TransactionKindMap)
+)
 
 // UnknownPaymentStatus is where an undocumented payment status lands: not
 // final, so an unknown value never counts as money that moved.
@@ -123,7 +138,7 @@ type normalizer struct {
 }
 
 func (n *normalizer) leadStatus(raw string) string {
-	if s, ok := LeadStatusMap[raw]; ok {
+	if s, ok := leadStatuses.Lookup(raw); ok {
 		return s
 	}
 	if raw != "" {
@@ -275,12 +290,12 @@ func (n *normalizer) payment(src source, w *wireMoney) schema.Payment {
 	attrs := normalize.Attributes{}
 	attrs.Set("source", src.row)
 	attrs.Set("vendor_status", w.Status)
-	var statuses map[string]string
+	var statuses normalize.StatusTable
 	switch src.name {
 	case "transactions":
-		statuses = TransactionStatusMap
+		statuses = transactionStatuses
 		attrs.Set("vendor_kind", w.Kind)
-		if k, ok := TransactionKindMap[w.Kind]; ok {
+		if k, ok := transactionKinds.Lookup(w.Kind); ok {
 			p.Kind = k
 		} else {
 			p.Kind = UnknownPaymentKind
@@ -288,9 +303,9 @@ func (n *normalizer) payment(src source, w *wireMoney) schema.Payment {
 		}
 		p.OccurredAt = ts(w.OccurredAt)
 	default:
-		statuses = DepositStatusMap
+		statuses = depositStatuses
 		if src.name == "withdrawals" {
-			statuses = WithdrawalStatusMap
+			statuses = withdrawalStatuses
 		}
 		p.Kind = src.row
 		attrs.Set("method", w.Kind)
@@ -304,7 +319,7 @@ func (n *normalizer) payment(src source, w *wireMoney) schema.Payment {
 	if !p.OccurredAt.Valid {
 		p.OccurredAt = ts(w.CreatedAt)
 	}
-	if s, ok := statuses[w.Status]; ok {
+	if s, ok := statuses.Lookup(w.Status); ok {
 		p.Status = s
 	} else {
 		p.Status = UnknownPaymentStatus

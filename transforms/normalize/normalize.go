@@ -504,3 +504,52 @@ func (w *AttrWriter) String() string {
 	w.b, w.buf = nil, nil
 	return out
 }
+
+// usSpellings are the US spellings of status words that vendors also write
+// the British way; StatusKey folds them.
+var usSpellings = strings.NewReplacer("canceled", "cancelled", "cancelation", "cancellation", "canceling", "cancelling")
+
+// StatusKey is the form a vendor's status words are compared in: lower
+// case, trimmed, each run of spaces, underscores and dashes one space, and
+// US spellings British ("Canceled", "CANCELLED" and "cancelled " are one
+// status; so are "in_progress" and "In Progress").
+func StatusKey(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
+		if r == ' ' || r == '_' || r == '-' || r == '\t' {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return usSpellings.Replace(b.String())
+}
+
+// StatusTable maps a vendor's status words (by StatusKey) to canonical
+// values.
+type StatusTable map[string]string
+
+// NewStatusTable folds a status map's keys. Two keys that fold together
+// must map to the same value: a map that says otherwise panics, at start.
+func NewStatusTable(m map[string]string) StatusTable {
+	t := make(StatusTable, len(m))
+	for k, v := range m {
+		fk := StatusKey(k)
+		if prev, dup := t[fk]; dup && prev != v {
+			panic("normalize: status " + k + " maps to " + v + " and, written another way, to " + prev)
+		}
+		t[fk] = v
+	}
+	return t
+}
+
+// Lookup maps a raw status.
+func (t StatusTable) Lookup(raw string) (string, bool) {
+	v, ok := t[StatusKey(raw)]
+	return v, ok
+}

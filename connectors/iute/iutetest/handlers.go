@@ -432,7 +432,7 @@ func (s *Server) allowCashRelease(q params, now time.Time) reply {
 	}
 	return xmlReply(ref, allowXML{
 		Allowed:    l.Status == StatusCashReleaseAllowed,
-		LoanStatus: l.LoanStatus(),
+		LoanStatus: s.spell(l.LoanStatus()),
 		LoanRef:    ref, LoanAmount: l.Principal.String(),
 		ClientPIN: l.Application.PIN, ClientFirstName: l.Application.FirstName, ClientLastName: l.Application.LastName,
 	})
@@ -512,4 +512,13 @@ func applyRepayment(l *Loan, r Repayment) {
 	if l.RemainingBalance() == 0 {
 		l.Status = StatusClosed
 	}
+}
+
+// spell writes a loan_status in the spelling the server was set to use.
+// The caller holds s.mu.
+func (s *Server) spell(loanStatus string) string {
+	if s.usSpelling && loanStatus == LoanStatuses[StatusCancelled] {
+		return "canceled"
+	}
+	return loanStatus
 }

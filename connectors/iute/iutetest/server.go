@@ -241,6 +241,8 @@ type Server struct {
 	nextRef   int
 	policy    Policy
 	received  []Submission
+	// usSpelling answers loan_status "canceled" for a cancelled loan.
+	usSpelling bool
 }
 
 func init() {
@@ -289,6 +291,15 @@ func (s *Server) Faults() *sandbox.Faults { return s.faults }
 
 // ServeHTTP serves the API through the fault injector.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// SetUSSpelling makes allow/cash/release spell a withdrawn loan's
+// loan_status the US way, "canceled", as a real Iute answer can; the
+// default is the sandbox's "cancelled". A connector must read both.
+func (s *Server) SetUSSpelling(on bool) {
+	s.mu.Lock()
+	s.usSpelling = on
+	s.mu.Unlock()
+}
 
 // SetPolicy replaces the automatic decision policy.
 func (s *Server) SetPolicy(p Policy) {

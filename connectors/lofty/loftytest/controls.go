@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,23 @@ func (s *Server) SetMaxResultWindow(n int) {
 	s.mu.Lock()
 	s.maxWindow = n
 	s.mu.Unlock()
+}
+
+// SetShortStageNotes makes the system notes of stage changes read "Stage
+// changed to Y", without the stage left, as some Lofty accounts write them:
+// the notes already there are rewritten and new ones follow. A connector
+// must read both forms as status changes.
+func (s *Server) SetShortStageNotes(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.shortStageNotes = on
+	long := regexp.MustCompile(`^Stage changed from .* to (.*)$`)
+	for i := range s.st.notes {
+		n := &s.st.notes[i]
+		if n.SystemNote && on {
+			n.Content = long.ReplaceAllString(n.Content, "Stage changed to $1")
+		}
+	}
 }
 
 // UseAUPhones makes the account an Australian team's: every lead's phones
@@ -267,7 +285,7 @@ func (s *Server) SetStage(leadID int64, stage string) error {
 	now := s.clockNow()
 	old := rec.lead.Stage
 	rec.lead.Stage, rec.lead.StageID = sg.Name, int64p(sg.ID)
-	s.st.addNote(leadID, fmt.Sprintf("Stage changed from %s to %s", old, sg.Name), false, true, members[0], now)
+	s.st.addNote(leadID, s.st.stageNote(old, sg.Name), false, true, members[0], now)
 	rec.updated = now
 	rec.render()
 	return nil

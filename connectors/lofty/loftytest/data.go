@@ -173,6 +173,18 @@ type store struct {
 	segIDs   map[string]int64 // lower-case segment name -> id
 
 	nextLead, nextCall, nextEmail, nextText, nextNote, nextTimeline, nextLogType int64
+
+	// shortStageNotes writes stage changes as "Stage changed to Y", without
+	// the stage they left (SetShortStageNotes).
+	shortStageNotes bool
+}
+
+// stageNote is the system note of a stage change.
+func (st *store) stageNote(from, to string) string {
+	if st.shortStageNotes {
+		return "Stage changed to " + to
+	}
+	return fmt.Sprintf("Stage changed from %s to %s", from, to)
 }
 
 func fmtTime(t time.Time) string {
@@ -553,7 +565,7 @@ func generate(seed int64, size int) *store {
 			content := pick(r, []string{"Spoke with borrower; sending application link.", "Needs 3 months bank statements.",
 				"Interested in equipment finance.", "Prefers text over calls.", "Credit pull authorised.", "已发送申请表。"})
 			if system {
-				content = fmt.Sprintf("Stage changed from %s to %s", st.stages[0].Name, l.Stage)
+				content = st.stageNote(st.stages[0].Name, l.Stage)
 				m = members[0]
 			}
 			nt := Note{Content: content, CreatorID: m.MemberUserID, CreatorName: m.FirstName + " " + m.LastName, IsPin: r.IntN(10) == 0,

@@ -703,7 +703,7 @@ func (s *Server) applyLeadRequest(rec *leadRec, req *LeadRequest, keys map[strin
 			l.Stage, l.StageID = st.stages[0].Name, int64p(st.stages[0].ID)
 		}
 		if !create && l.Stage != old {
-			st.addNote(l.LeadID, fmt.Sprintf("Stage changed from %s to %s", old, l.Stage), false, true, members[0], now)
+			st.addNote(l.LeadID, st.stageNote(old, l.Stage), false, true, members[0], now)
 		}
 	}
 	// Lead types.

@@ -637,6 +637,33 @@ func (s *Server) generate() {
 		}
 		txs = append(txs, t)
 	}
+	// The rare statuses: one withdrawal the trader called off (a pending
+	// one, so nothing was paid: its ledger entry is cancelled too), and one
+	// contacted lead kept warm.
+	pending := 0
+	for _, w := range s.withdrawals.items {
+		if w.Status == "pending" {
+			if pending++; pending < 2 {
+				continue
+			}
+			w.Status = RareWithdrawalStatuses[0]
+			for _, t := range txs {
+				if t.Reference != nil && *t.Reference == w.ID {
+					t.Status = "cancelled"
+				}
+			}
+			break
+		}
+	}
+	contacted := 0
+	for _, l := range s.leads.items {
+		if l.Status == "contacted" && l.ConvertedTraderID == nil {
+			if contacted++; contacted == 2 { // the first keeps every status covered in a small dataset
+				l.Status = RareLeadStatuses[0]
+				break
+			}
+		}
+	}
 	for _, t := range txs {
 		s.transactions.add(t)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,7 +161,7 @@ func tsCell(p *Timestamp) string {
 // ---- leads ----
 
 func leadFilter(q *query) func(*Lead) bool {
-	status := q.enum("status", LeadStatuses)
+	status := q.enum("status", append(slices.Clone(LeadStatuses), RareLeadStatuses...))
 	source := q.str("source")
 	assigned := q.uuid("assignedToId")
 	email := q.str("email")
@@ -351,7 +352,7 @@ func (s *Server) exportDeposits(w http.ResponseWriter, r *http.Request, _ []stri
 func withdrawalFilter(q *query) func(*Withdrawal) bool {
 	trader := q.uuid("traderId")
 	account := q.uuid("accountId")
-	status := q.enum("status", WithdrawalStatuses)
+	status := q.enum("status", append(slices.Clone(WithdrawalStatuses), RareWithdrawalStatuses...))
 	kind := q.enum("kind", PaymentKinds)
 	currency := q.str("currency")
 	external := q.str("externalId")

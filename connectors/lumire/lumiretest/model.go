@@ -20,14 +20,20 @@ var (
 	DepositStatuses     = []string{"pending", "approved", "settled", "rejected", "reversed"}
 	WithdrawalStatuses  = []string{"pending", "approved", "settled", "rejected"}
 	AccountPlatforms    = []string{"mt4", "mt5", "ctrader", "matchtrader"}
-	AccountStatuses     = []string{"active", "disabled", "archived"}
-	KYCStatuses         = []string{"not_started", "pending_review", "approved", "rejected"}
-	Currencies          = []string{"USD", "EUR", "GBP", "AUD", "JPY", "USDT"}
+	// RareLeadStatuses and RareWithdrawalStatuses are statuses the CRM has
+	// that the weighted draws never produce: a dataset big enough holds one
+	// of each (a lead kept warm, a withdrawal called off), set after the
+	// draws so that nothing else in the dataset moves.
+	RareLeadStatuses       = []string{"nurturing"}
+	RareWithdrawalStatuses = []string{"cancelled"}
+	AccountStatuses        = []string{"active", "disabled", "archived"}
+	KYCStatuses            = []string{"not_started", "pending_review", "approved", "rejected"}
+	Currencies             = []string{"USD", "EUR", "GBP", "AUD", "JPY", "USDT"}
 )
 
 // Values outside the documented enumerations, set by InjectUnknownValues.
 const (
-	UnknownLeadStatus        = "nurturing"
+	UnknownLeadStatus        = "snoozed"
 	UnknownActivityKind      = "whatsapp"
 	UnknownTransactionKind   = "swap"
 	UnknownTransactionStatus = "on_hold"

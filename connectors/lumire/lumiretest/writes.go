@@ -189,7 +189,7 @@ func (s *Server) updateLead(w http.ResponseWriter, r *http.Request, params []str
 	assigned := v.uuid("assignedToId", false)
 	score := v.integer("score", 0, 100)
 	meta, _ := v.object("metadata")
-	status := v.enum("status", false, LeadStatuses)
+	status := v.enum("status", false, append(slices.Clone(LeadStatuses), RareLeadStatuses...))
 	stage := v.str("pipelineStageId", false, 100)
 	if errs := v.finish(); len(errs) > 0 {
 		s.reject(w, route, r, body, raw, http.StatusBadRequest, errs)
