@@ -167,6 +167,9 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 			cancelRead()
 			continue
 		}
+		if opts.Inspect != nil {
+			opts.Inspect(b)
+		}
 		if err := plan.Transforms.Apply(ctx, b); err != nil {
 			writeErr = err
 			cancelRead()

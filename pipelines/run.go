@@ -38,6 +38,11 @@ type Options struct {
 	Stop <-chan struct{}
 	// Observer sees every HTTP attempt of the run's connector (metrics).
 	Observer func(httpclient.RequestInfo)
+	// Inspect, when set, sees every batch of a pull as the connector
+	// normalized it (stamped, funding dates filled), before the transforms:
+	// what a vendor fills, whatever the privacy policy then keeps. For
+	// tests and tools; it must not keep the batch.
+	Inspect func(*schema.Batch)
 	// RunID names the run; empty means a new one.
 	RunID string
 }

@@ -36,6 +36,10 @@ type Column struct {
 	// field's `pii` tag: what the privacy policy acts on, and what
 	// `leadpipe schema` shows. Every canonical column declares one.
 	Privacy PrivacyClass
+	// Doc is what the column means and NotNull whether every row has a
+	// value (canonical columns only; see docs.go).
+	Doc     string
+	NotNull bool
 	Index   int
 	// offset is where the field lives inside the row struct. Accessors use it
 	// so that writers and transforms handle every table with one loop instead
