@@ -201,12 +201,15 @@ type scanner struct {
 	marker *regexp.Regexp
 }
 
+// newScanner marks each seed with a token that binary files (the SQLite
+// state store) cannot hold by chance: a bare "\x000\x00" can, and was once
+// taken for the first seed.
 func newScanner(s *seeds) *scanner {
 	pairs := make([]string, 0, 2*len(s.list))
 	for i, sd := range s.list {
-		pairs = append(pairs, sd.value, fmt.Sprintf("\x00%d\x00", i))
+		pairs = append(pairs, sd.value, fmt.Sprintf("\x00<leadpipe-seed-%d>\x00", i))
 	}
-	return &scanner{s: s, r: strings.NewReplacer(pairs...), marker: regexp.MustCompile("\x00([0-9]+)\x00")}
+	return &scanner{s: s, r: strings.NewReplacer(pairs...), marker: regexp.MustCompile("\x00<leadpipe-seed-([0-9]+)>\x00")}
 }
 
 // find returns the seeds in text, each with the text around it. A seed
