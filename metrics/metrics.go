@@ -32,6 +32,8 @@ type Metrics struct {
 	pushRows     *prometheus.CounterVec
 	waited       *prometheus.CounterVec
 	lastSuccess  *prometheus.GaugeVec
+	lastStatus   *prometheus.GaugeVec
+	stale        *prometheus.GaugeVec
 	lastRun      *prometheus.GaugeVec
 	nextRun      *prometheus.GaugeVec
 	httpRequests *prometheus.CounterVec
@@ -83,7 +85,15 @@ func New() *Metrics {
 	}, []string{"pipeline"})
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "leadpipe_last_success_timestamp_seconds",
-		Help: "When the pipeline last finished successfully (Unix time), from the state store at start-up and then from each run.",
+		Help: "When the pipeline last finished successfully (Unix time), from the state store; 0 for a scheduled pipeline that never succeeded.",
+	}, []string{"pipeline"})
+	m.lastStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "leadpipe_last_run_status",
+		Help: "The outcome of the pipeline's latest run: 1 for its status (none, ok, failed, rows_not_sent, stopped), 0 for the others.",
+	}, []string{"pipeline", "status"})
+	m.stale = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "leadpipe_pipeline_stale",
+		Help: "1 when a whole schedule interval passed after a success was due with no run succeeding (see /healthz), else 0.",
 	}, []string{"pipeline"})
 	m.lastRun = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "leadpipe_last_run_timestamp_seconds",
@@ -112,10 +122,10 @@ func New() *Metrics {
 	}, []string{"vendor"})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadpipe_alerts_total",
-		Help: "on_failure webhook deliveries by result (sent, failed).",
+		Help: "on_failure webhook alerts by result: sent, failed (not delivered), suppressed (held back: the pipeline was already failing and alerted on).",
 	}, []string{"pipeline", "result"})
 	for _, c := range []prometheus.Collector{m.runs, m.skipped, m.panics, m.inProgress, m.duration, m.rows, m.pushRows, m.waited,
-		m.lastSuccess, m.lastRun, m.nextRun, m.httpRequests, m.httpRetries, m.httpDuration, m.httpWait, m.alerts} {
+		m.lastSuccess, m.lastStatus, m.stale, m.lastRun, m.nextRun, m.httpRequests, m.httpRetries, m.httpDuration, m.httpWait, m.alerts} {
 		f(c)
 	}
 	return m
@@ -212,20 +222,41 @@ func (m *Metrics) Skipped(pipeline, reason string) { m.skipped.WithLabelValues(p
 // Panicked counts a recovered panic.
 func (m *Metrics) Panicked(pipeline string) { m.panics.WithLabelValues(pipeline).Inc() }
 
-// Alert counts an on_failure delivery.
-func (m *Metrics) Alert(pipeline string, err error) {
-	result := "sent"
-	if err != nil {
-		result = "failed"
-	}
+// Alert counts an on_failure alert by result (sent, failed, suppressed).
+func (m *Metrics) Alert(pipeline, result string) {
 	m.alerts.WithLabelValues(pipeline, result).Inc()
 }
 
-// SetLastSuccess sets a pipeline's last success (from the state store).
+// SetLastSuccess sets a pipeline's last success (from the state store); a
+// zero time exports 0, so that an alert on the age of the last success
+// fires for a pipeline that never succeeded too.
 func (m *Metrics) SetLastSuccess(pipeline string, t time.Time) {
+	v := 0.0
 	if !t.IsZero() {
-		m.lastSuccess.WithLabelValues(pipeline).Set(float64(t.UnixNano()) / 1e9)
+		v = float64(t.UnixNano()) / 1e9
 	}
+	m.lastSuccess.WithLabelValues(pipeline).Set(v)
+}
+
+// SetLastRunStatus sets the status of a pipeline's latest run: 1 for
+// status, 0 for every other of statuses.
+func (m *Metrics) SetLastRunStatus(pipeline, status string, statuses []string) {
+	for _, s := range statuses {
+		v := 0.0
+		if s == status {
+			v = 1
+		}
+		m.lastStatus.WithLabelValues(pipeline, s).Set(v)
+	}
+}
+
+// SetStale sets whether a pipeline is stale.
+func (m *Metrics) SetStale(pipeline string, stale bool) {
+	v := 0.0
+	if stale {
+		v = 1
+	}
+	m.stale.WithLabelValues(pipeline).Set(v)
 }
 
 // SetNextRun sets when a pipeline runs next.

@@ -196,7 +196,60 @@ Try it without any account:  leadpipe demo`,
 	root.AddCommand(newRunCmd(g), newValidateCmd(g), newDemoCmd(g), newSandboxCmd(g), newConnectorsCmd(g),
 		newStateCmd(g), newRunsCmd(g), newScheduleCmd(g))
 	root.AddCommand(newReconcileCmd(g), newLedgerCmd(g), newIuteCmd(g), newViewsCmd(g), newSchemaCmd(g))
+	markUsageErrors(root)
 	return root
+}
+
+// usageError is a mistake in the command line (an unknown command or flag,
+// a bad flag value, the wrong number of arguments): exit status 2, with a
+// pointer to the command's help. Cobra's own errors are untyped, so they are
+// typed where cobra lets us see them: the flag error hook, and each
+// command's argument check.
+type usageError struct {
+	cmd *cobra.Command
+	err error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// markUsageErrors makes every command-line mistake a usageError.
+func markUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{c, err} })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		switch {
+		case c.Args != nil:
+			check := c.Args
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := check(cmd, args); err != nil {
+					return &usageError{cmd, err}
+				}
+				return nil
+			}
+		case c.HasSubCommands() && !c.Runnable():
+			// A group (leadpipe, leadpipe state): an argument is an
+			// unknown command; none shows the help.
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return nil
+				}
+				msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+				if cmd.SuggestionsMinimumDistance <= 0 {
+					cmd.SuggestionsMinimumDistance = 2
+				}
+				if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+					msg += " (did you mean " + strings.Join(s, " or ") + "?)"
+				}
+				return &usageError{cmd, errors.New(msg)}
+			}
+			c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 func main() {
@@ -215,7 +268,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var probs config.Problems
 	var ee *exitError
+	var ue *usageError
 	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "error: %v\nRun '%s --help' for usage.\n", err, ue.cmd.CommandPath())
+		return exitInvalid
 	case errors.As(err, &probs):
 		fmt.Fprintln(stderr, probs.Error())
 		return exitInvalid
@@ -225,10 +282,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, state.ErrLocked):
 		fmt.Fprintln(stderr, "error: "+err.Error())
 		return exitLocked
-	case strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
-		strings.Contains(err.Error(), "arg(s)"), strings.HasPrefix(err.Error(), "invalid argument"):
-		fmt.Fprintf(stderr, "error: %v\nRun 'leadpipe --help' for usage.\n", err)
-		return exitInvalid
 	}
 	fmt.Fprintln(stderr, "error: "+err.Error())
 	return exitFailed

@@ -290,3 +290,27 @@ func TestIuteCalc(t *testing.T) {
 		t.Errorf("calc with a lumi pipeline: exit %d %s", code, errs)
 	}
 }
+
+// TestCommandLineMistakesExitTwo: cobra's errors are typed where cobra
+// raises them (flag errors, argument checks, unknown commands), not told
+// apart by their wording.
+func TestCommandLineMistakesExitTwo(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"runn"}, `unknown command "runn" for "leadpipe" (did you mean run or runs?)`},
+		{[]string{"state", "shw"}, `unknown command "shw" for "leadpipe state" (did you mean show?)`},
+		{[]string{"run"}, "requires at least 1 arg(s)"},
+		{[]string{"run", "--limit", "x", "p.yaml"}, `invalid argument "x" for "--limit" flag`},
+		{[]string{"validate", "--bogus", "p.yaml"}, "unknown flag: --bogus"},
+	} {
+		code, _, errs := cli(t, tc.args...)
+		if code != exitInvalid || !strings.Contains(errs, tc.want) || !strings.Contains(errs, "--help' for usage") {
+			t.Errorf("leadpipe %s: exit %d\n%s", strings.Join(tc.args, " "), code, errs)
+		}
+	}
+	if code, out, _ := cli(t, "state"); code != exitOK || !strings.Contains(out, "Usage:") {
+		t.Errorf("leadpipe state: exit %d, want its help\n%s", code, out)
+	}
+}

@@ -321,9 +321,11 @@ func TestScheduleServesMetricsThatMatchTheRunHistory(t *testing.T) {
 				t.Errorf("push summary %+v", p)
 			}
 		}
-		_, hasSuccess := metric("leadpipe_last_success_timestamp_seconds", map[string]string{"pipeline": r.Pipeline})
-		if ok := r.Status != state.RunFailed; hasSuccess != ok {
-			t.Errorf("%s (%s): last success exported: %v", r.Pipeline, r.Status, hasSuccess)
+		// Every scheduled pipeline has the series; 0 for one that never
+		// succeeded.
+		last, exported := metric("leadpipe_last_success_timestamp_seconds", map[string]string{"pipeline": r.Pipeline})
+		if succeeded := r.Status != state.RunFailed; !exported || (last > 0) != succeeded {
+			t.Errorf("%s (%s): last success %v (exported: %v)", r.Pipeline, r.Status, last, exported)
 		}
 	}
 	if got := sumOf("leadpipe_http_requests_total", map[string]string{"vendor": "lumi"}); got != float64(lumiRequests) || got == 0 {
@@ -351,12 +353,21 @@ func TestScheduleServesMetricsThatMatchTheRunHistory(t *testing.T) {
 		Pipelines []struct {
 			Name, Timezone string
 			NextRun        *time.Time `json:"next_run"`
+			LastStatus     string     `json:"last_status"`
+			LastError      string     `json:"last_error"`
 		}
 	}
 	json.NewDecoder(resp.Body).Decode(&health)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || health.Status != "ok" || len(health.Pipelines) != 3 {
+	// The broken pipeline fails, and the push left a row unsent: 503.
+	if resp.StatusCode != 503 || health.Status != "failing" || len(health.Pipelines) != 3 {
 		t.Errorf("/healthz: %d %+v", resp.StatusCode, health)
+	}
+	for _, p := range health.Pipelines {
+		want := map[string]string{"nightly": "ok", "crm-push": "rows_not_sent", "broken": "failed"}[p.Name]
+		if p.LastStatus != want || (want != "ok") != (p.LastError != "") {
+			t.Errorf("/healthz: %s: last status %q (error %q), want %q", p.Name, p.LastStatus, p.LastError, want)
+		}
 	}
 
 	// The alerts: the failed run, no secret; the push that left a row

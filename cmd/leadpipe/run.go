@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/daemon"
 	"github.com/leadpipe/leadpipe/pipelines"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 )
@@ -17,6 +18,7 @@ import (
 func newRunCmd(g *globals) *cobra.Command {
 	var opts pipelines.Options
 	var grace time.Duration
+	alerts := &daemon.Alerter{Repeat: daemon.DefaultAlertRepeat}
 	cmd := &cobra.Command{
 		Use:   "run FILE...",
 		Short: "Run pipelines once",
@@ -43,7 +45,10 @@ rows unsent: rejected, refused by the vendor, with an unknown outcome, or
 needing a human (the summary's last line says what to do).
 
 A failed run, and a push that left rows unsent, posts its summary to the
-pipeline's on_failure: webhook.`,
+pipeline's on_failure: webhook when the pipeline starts failing, again every
+--alert-repeat while it keeps failing, and once more when it recovers (the
+state store remembers, so a cron job does not alert on every run). A dry run
+alerts on nothing.`,
 		Example: `  leadpipe run examples/lumi.yaml
   leadpipe run --full-refresh pipelines/*.yaml
   leadpipe run --dry-run --limit 20 examples/backfill-lumi.yaml`,
@@ -54,6 +59,10 @@ pipeline's on_failure: webhook.`,
 				return err
 			}
 			opts.Logger = log
+			alerts.Log = log
+			if alerts.Repeat < 0 {
+				return withCode(exitInvalid, errors.New("--alert-repeat: must not be negative"))
+			}
 			g.shutdown.Graceful(grace, log)
 			opts.Stop = g.shutdown.Stopping()
 			var failed, stopped, unsent []string
@@ -62,7 +71,7 @@ pipeline's on_failure: webhook.`,
 					stopped = append(stopped, args[i:]...)
 					break
 				}
-				if err := runOne(cmd, g, path, opts); err != nil {
+				if err := runOne(cmd, g, path, opts, alerts); err != nil {
 					var probs config.Problems
 					var ee *exitError
 					if errors.As(err, &probs) || errors.Is(err, state.ErrLocked) || len(args) == 1 {
@@ -96,11 +105,12 @@ pipeline's on_failure: webhook.`,
 	cmd.Flags().BoolVar(&opts.FullRefresh, "full-refresh", false, "ignore saved cursors and read everything again")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "read and validate, but write and send nothing")
 	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "push only the first N input rows (a trial run)")
+	cmd.Flags().DurationVar(&alerts.Repeat, "alert-repeat", daemon.DefaultAlertRepeat, "while a pipeline keeps failing, the least time between two of its on_failure alerts (0: every failing run alerts)")
 	cmd.Flags().DurationVar(&grace, "grace", defaultGrace, "on SIGTERM/SIGINT, how long a run in flight may take to finish before it is stopped and rolled back")
 	return cmd
 }
 
-func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options) error {
+func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options, alerts *daemon.Alerter) error {
 	plan, err := pipelines.Load(path, config.OSEnv)
 	if err != nil {
 		return err
@@ -116,55 +126,25 @@ func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options)
 	if g.stderrIsTTY() {
 		opts.Progress = progressLine(g.stderr, plan.Name())
 	}
-	sum, err := pipelines.Run(cmd.Context(), plan, store, opts)
-	if opts.Progress != nil {
-		clearLine(g.stderr)
-	}
-	if sum != nil {
-		printSummary(g.stdout, sum)
-	}
-	if err != nil {
-		if errors.Is(err, state.ErrLocked) {
-			return err
+	res := daemon.RunOnce(cmd.Context(), plan, store, opts, alerts, func(res daemon.Result) {
+		if opts.Progress != nil {
+			clearLine(g.stderr)
 		}
-		if interrupted(cmd.Context(), err) {
-			return withCode(exitInterrupted, fmt.Errorf("pipeline %s stopped: %w", plan.Name(), err))
+		if res.Summary != nil {
+			printSummary(g.stdout, res.Summary)
 		}
-		alertFailure(cmd, plan, sum, err, opts)
-		return withCode(exitFailed, fmt.Errorf("pipeline %s failed: %w", plan.Name(), err))
-	}
-	if err := unsentRows(sum); err != nil {
-		if !opts.DryRun {
-			alertFailure(cmd, plan, sum, err, opts)
-		}
-		return withCode(exitRowsLeft, fmt.Errorf("pipeline %s: %w", plan.Name(), err))
+	})
+	switch res.Outcome {
+	case daemon.OutcomeLocked:
+		return res.Err
+	case daemon.OutcomeStopped:
+		return withCode(exitInterrupted, fmt.Errorf("pipeline %s stopped: %w", plan.Name(), res.Err))
+	case daemon.OutcomeFailed:
+		return withCode(exitFailed, fmt.Errorf("pipeline %s failed: %w", plan.Name(), res.Err))
+	case daemon.OutcomeRowsNotSent:
+		return withCode(exitRowsLeft, fmt.Errorf("pipeline %s: %w", plan.Name(), res.Err))
 	}
 	return nil
-}
-
-// unsentRows is the error of a push that ran to its end but left rows
-// unsent (rejected, failed, needing a human): its exit status is not 0, and
-// it alerts like a failed run, so that cron learns the rows are not sent.
-func unsentRows(sum *pipelines.Summary) error {
-	if sum == nil || sum.Push == nil || sum.Push.Unsent() == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s", sum.Push.Remains(sum.Pipeline))
-}
-
-// alertFailure posts the run's summary to the pipeline's on_failure webhook.
-func alertFailure(cmd *cobra.Command, plan *pipelines.Plan, sum *pipelines.Summary, cause error, opts pipelines.Options) {
-	url := plan.Pipeline.OnFailure
-	if url == "" {
-		return
-	}
-	if aerr := sendAlert(cmd.Context(), url, plan, sum, cause); aerr != nil {
-		runID := ""
-		if sum != nil {
-			runID = sum.RunID
-		}
-		opts.Logger.Error("could not send the failure alert", "pipeline", plan.Name(), "run_id", runID, "error", aerr.Error())
-	}
 }
 
 // progressLine draws one self-overwriting status line on a terminal.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -10,8 +9,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/leadpipe/leadpipe/pipelines"
 )
 
 // exitInterrupted: a signal stopped a run before it finished; it was rolled
@@ -151,11 +148,4 @@ func sigName(s os.Signal) string {
 		return "SIGINT"
 	}
 	return s.String()
-}
-
-// interrupted reports whether a run's error comes from a stop: the graceful
-// one (the push stopped after the rows in flight) or the context (rolled
-// back).
-func interrupted(ctx context.Context, err error) bool {
-	return err != nil && (errors.Is(err, pipelines.ErrStopped) || ctx.Err() != nil)
 }

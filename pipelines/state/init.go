@@ -40,7 +40,7 @@ func initialize(db *sql.DB) error {
 		if err != nil {
 			return fmt.Errorf("create tables: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, schemaSQL+saltSQL+fundedSQL); err != nil {
+		if _, err := tx.ExecContext(ctx, schemaSQL+saltSQL+fundedSQL+alertsSQL); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("create tables: %w", err)
 		}
