@@ -27,6 +27,36 @@ func writeLake(t *testing.T, lake string, files map[string]string) {
 	}
 }
 
+// openStore opens a fresh state store in dir.
+func openStore(t *testing.T, dir string) *state.Store {
+	t.Helper()
+	store, err := state.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// record puts a ledger row as a push leaves it at time at: pending, then
+// done (with e.VendorID) or needing a human (with note).
+func record(t *testing.T, store *state.Store, at time.Time, e state.LedgerEntry, status, note string) {
+	t.Helper()
+	ctx := context.Background()
+	store.SetClock(func() time.Time { return at })
+	e.ContentHash, e.RunID, e.Row = "h", "r0", max(e.Row, 1)
+	err := store.MarkPending(ctx, e)
+	if err == nil && status == state.LedgerDone {
+		err = store.MarkDone(ctx, e.Scope, e.Key, e.VendorID, 200, nil)
+	}
+	if err == nil && status == state.LedgerNeedsHuman {
+		err = store.MarkNeedsHuman(ctx, e.Scope, e.Key, note, nil)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 const loansHeader = "loan_uid,vendor_loan_id,lead_uid,status,vendor_status,principal,repaid,currency,funded_at,created_at,updated_at,vendor,extracted_at,run_id\n"
 
 // TestResolveTurnsAnExceptionIntoFound: an Iute application whose answer
@@ -41,20 +71,10 @@ func TestResolveTurnsAnExceptionIntoFound(t *testing.T) {
 		"loans/vendor=iute/dt=2026-11-21/part-r1-0.csv": loansHeader +
 			"iute:90211,90211,,approved,loan_info:1,6000.00,0.00,MDL,,2026-11-20T21:00:00Z,,iute,2026-11-21T03:00:00Z,r1\n",
 	})
-	store, err := state.Open(filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	sent := time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC)
-	store.SetClock(func() time.Time { return sent })
+	store := openStore(t, dir)
 	const scope = "iute/loans"
-	if err := store.MarkPending(ctx, state.LedgerEntry{Scope: scope, Key: "APP-7", ContentHash: "h", Pipeline: "iute-apps", RunID: "r0", Row: 7}); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.MarkNeedsHuman(ctx, scope, "APP-7", "the connection failed after sending and the vendor offers no lookup; check at the vendor: client 2001234567890 Ion Rusu", nil); err != nil {
-		t.Fatal(err)
-	}
+	record(t, store, time.Date(2026, 11, 20, 21, 0, 0, 0, time.UTC), state.LedgerEntry{Scope: scope, Key: "APP-7", Pipeline: "iute-apps", Row: 7},
+		state.LedgerNeedsHuman, "the connection failed after sending and the vendor offers no lookup; check at the vendor: client 2001234567890 Ion Rusu")
 	now := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
 	o := reconcile.Options{Lake: lake, Store: store, Now: func() time.Time { return now }, Location: time.UTC, Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
 	apps := func(r *reconcile.Report) reconcile.Submissions {
@@ -118,27 +138,9 @@ func TestImportedLoanBookDoesNotMoveTheDaysFunded(t *testing.T) {
 		"loans/vendor=iute/dt=2026-11-21/part-r3-0.csv": loansHeader +
 			"iute:90300,90300,,funded,loan_info:0,6000.00,0.00,MDL,,,,iute,2026-11-21T05:00:00Z,r3\n",
 	})
-	store, err := state.Open(filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	at := func(s string) {
-		ts, _ := time.Parse(time.RFC3339, s)
-		store.SetClock(func() time.Time { return ts })
-	}
-	for _, r := range []struct{ scope, key, at string }{
-		{"iute/loans", "APP-300", "2026-11-20T04:00:00Z"},
-		{"iute/cash_releases", "90300", "2026-11-21T04:00:00Z"},
-	} {
-		at(r.at)
-		if err := store.MarkPending(ctx, state.LedgerEntry{Scope: r.scope, Key: r.key, ContentHash: "h", Pipeline: "p", RunID: "r", Row: 1}); err != nil {
-			t.Fatal(err)
-		}
-		if err := store.MarkDone(ctx, r.scope, r.key, "90300", 200, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	store := openStore(t, dir)
+	record(t, store, time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC), state.LedgerEntry{Scope: "iute/loans", Key: "APP-300", Pipeline: "p", VendorID: "90300"}, state.LedgerDone, "")
+	record(t, store, time.Date(2026, 11, 21, 4, 0, 0, 0, time.UTC), state.LedgerEntry{Scope: "iute/cash_releases", Key: "90300", Pipeline: "p", VendorID: "90300"}, state.LedgerDone, "")
 	now := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
 	r, err := reconcile.Build(ctx, reconcile.Options{Lake: lake, Store: store, Now: func() time.Time { return now }, Location: time.UTC,
 		Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
@@ -186,20 +188,10 @@ func TestUnconfirmedRepaymentShowsItsEvidence(t *testing.T) {
 		"loans/vendor=iute/dt=2026-11-21/part-r2-0.csv": loansHeader +
 			"iute:90211,90211,,funded,loan_info:0,6000.00,1075.50,MDL,,,,iute,2026-11-21T05:00:00Z,r2\n",
 	})
-	store, err := state.Open(filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	sent := time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
-	store.SetClock(func() time.Time { return sent })
+	store := openStore(t, dir)
 	extra := map[string]string{"loan_ref": "90211", "amount": "75.50", "date": "21112026", "currency": "MDL"}
-	if err := store.MarkPending(ctx, state.LedgerEntry{Scope: "iute/repayments", Key: "RF-0016", ContentHash: "h", Pipeline: "iute-repay", RunID: "r", Row: 16, Extra: extra}); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.MarkNeedsHuman(ctx, "iute/repayments", "RF-0016", "the connection failed after sending and Iute has no lookup", nil); err != nil {
-		t.Fatal(err)
-	}
+	record(t, store, time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC), state.LedgerEntry{Scope: "iute/repayments", Key: "RF-0016", Pipeline: "iute-repay", Row: 16, Extra: extra},
+		state.LedgerNeedsHuman, "the connection failed after sending and Iute has no lookup")
 	now := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
 	o := reconcile.Options{Lake: lake, Store: store, Now: func() time.Time { return now }, Location: time.UTC, Day: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
 	r, err := reconcile.Build(ctx, o)

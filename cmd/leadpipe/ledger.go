@@ -97,20 +97,12 @@ pending row did not arrive: a forgotten row that did arrive is sent twice.
 KEY is the key as 'leadpipe ledger' shows it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, keys []string) error {
-			if pipeline == "" && scope == "" {
-				return withCode(exitInvalid, fmt.Errorf("say whose rows: --pipeline P (or --scope S, as 'leadpipe ledger' shows it)"))
-			}
-			store, err := g.openExistingState(nil)
+			store, scope, err := g.ledgerRows(cmd.Context(), pipeline, scope)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
 			scopes := []string{scope}
-			if scope == "" {
-				if scopes[0], err = onlyScope(cmd.Context(), store, pipeline); err != nil {
-					return err
-				}
-			}
 			var missing []string
 			for _, k := range keys {
 				entries, err := store.LedgerGet(cmd.Context(), scopes[0], []string{k})
@@ -141,19 +133,32 @@ KEY is the key as 'leadpipe ledger' shows it.`,
 	return cmd
 }
 
-// onlyScope is the one ledger scope a pipeline pushed to.
-func onlyScope(ctx context.Context, store *state.Store, pipeline string) (string, error) {
-	scopes, err := store.LedgerScopes(ctx, pipeline)
+// ledgerRows opens the existing state store for a command that edits a
+// pipeline's ledger rows, and finds their scope: the one given, or the one
+// target the pipeline pushed to.
+func (g *globals) ledgerRows(ctx context.Context, pipeline, scope string) (*state.Store, string, error) {
+	if pipeline == "" && scope == "" {
+		return nil, "", withCode(exitInvalid, fmt.Errorf("say whose rows: --pipeline P (or --scope S, as 'leadpipe ledger' shows it)"))
+	}
+	store, err := g.openExistingState(nil)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	if len(scopes) == 0 {
-		return "", withCode(exitInvalid, fmt.Errorf("pipeline %s has no ledger entries in %s", pipeline, store.Path()))
+	if scope != "" {
+		return store, scope, nil
 	}
-	if len(scopes) > 1 {
-		return "", withCode(exitInvalid, fmt.Errorf("pipeline %s pushed to several targets (%s); name one with --scope", pipeline, strings.Join(scopes, ", ")))
+	scopes, err := store.LedgerScopes(ctx, pipeline)
+	switch {
+	case err != nil:
+	case len(scopes) == 0:
+		err = withCode(exitInvalid, fmt.Errorf("pipeline %s has no ledger entries in %s", pipeline, store.Path()))
+	case len(scopes) > 1:
+		err = withCode(exitInvalid, fmt.Errorf("pipeline %s pushed to several targets (%s); name one with --scope", pipeline, strings.Join(scopes, ", ")))
+	default:
+		return store, scopes[0], nil
 	}
-	return scopes[0], nil
+	store.Close()
+	return nil, "", err
 }
 
 func newLedgerResolveCmd(g *globals) *cobra.Command {
@@ -174,23 +179,15 @@ next run sends it.`,
   leadpipe ledger resolve --pipeline iute-repayments RF-0016 --vendor-id 90211 --note "booked 21 Nov, seen in the back office"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if pipeline == "" && scope == "" {
-				return withCode(exitInvalid, fmt.Errorf("say whose row: --pipeline P (or --scope S, as 'leadpipe ledger' shows it)"))
-			}
 			if strings.TrimSpace(vendorID) == "" {
 				return withCode(exitInvalid, fmt.Errorf("--vendor-id: the id under which the row was found at the vendor is required"))
 			}
-			store, err := g.openExistingState(nil)
+			ctx := cmd.Context()
+			store, scope, err := g.ledgerRows(ctx, pipeline, scope)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			ctx := cmd.Context()
-			if scope == "" {
-				if scope, err = onlyScope(ctx, store, pipeline); err != nil {
-					return err
-				}
-			}
 			key, now := args[0], time.Now()
 			msg := fmt.Sprintf("resolved by hand %s: found at the vendor as %s", now.Format(time.DateTime), vendorID)
 			if note != "" {
