@@ -36,13 +36,17 @@ func newReconcileCmd(g *globals) *cobra.Command {
 own state (push ledger, receipts, run history) and the latest pulled data in
 the lake, for a day (default: yesterday in --timezone) and the month to date:
 
-  submissions  sent, accepted, rejected (with reasons), found at the vendor
+  submissions  sent, accepted, refused, rejected (with reasons), waiting,
+               found at the vendor; totals only within one kind
   funnel       leads by canonical status, conversion from submitted to funded
-  funded       amounts funded and commission, per vendor and currency
-  repayments   repayments inserted at Iute against the loans' repaid balance
+  funded       amounts funded and commission, per vendor and currency, and by
+               day; only loans with a funding date (the vendor's, or a payout
+               leadpipe confirmed); the others listed as "tracked from"
+  repayments   repayments inserted at Iute against the loans' repaid balance,
+               with the balance's evidence for those with an unknown outcome
   exceptions   rows not seen at the vendor after --not-seen-after, repayment
                differences, pushes with an unknown outcome, stale pipelines,
-               unknown vendor values
+               unknown vendor values, vendors with a pipeline but no data
 
 The Markdown summary is printed; with --out the Markdown, one CSV per section
 and a self-contained HTML page with charts are written there (a directory,
