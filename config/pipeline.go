@@ -18,7 +18,8 @@ import (
 type Pipeline struct {
 	// Name identifies the pipeline in the state store (cursors, ledger, run
 	// history). Renaming a pipeline starts it from scratch.
-	Name        string `yaml:"name"`
+	Name string `yaml:"name"`
+	// Description is free text for people reading the file.
 	Description string `yaml:"description"`
 	// Schedule is a cron spec for `leadpipe schedule` (5 fields or @daily...).
 	Schedule string `yaml:"schedule"`
@@ -27,10 +28,17 @@ type Pipeline struct {
 	// OnFailure is a webhook URL that receives a JSON summary of a failed run.
 	OnFailure string `yaml:"on_failure"`
 
-	Source     Source      `yaml:"source"`
+	// Source is where rows come from: a connector's streams (a pull) or a
+	// file (a push).
+	Source Source `yaml:"source"`
+	// Transforms run in order between source and sink: filter, select,
+	// rename, privacy, status_map (each entry sets exactly one).
 	Transforms []Transform `yaml:"transforms"`
-	Sink       *Sink       `yaml:"sink"`
-	Push       *Push       `yaml:"push"`
+	// Sink writes the canonical tables as files (a pull's destination).
+	Sink *Sink `yaml:"sink"`
+	// Push sends each input row to a vendor exactly once (a push's
+	// destination).
+	Push *Push `yaml:"push"`
 	// Reconcile makes the pipeline write the reconciliation report instead
 	// of pulling or pushing (decoded by package reconcile; no source).
 	Reconcile yaml.Node `yaml:"reconcile"`
@@ -44,9 +52,12 @@ type Pipeline struct {
 
 // Source is where rows come from: a connector's streams, or a file.
 type Source struct {
-	Connector string     `yaml:"connector"`
-	Streams   StringList `yaml:"streams"`
-	Config    yaml.Node  `yaml:"config"`
+	// Connector is the vendor to pull from.
+	Connector string `yaml:"connector"`
+	// Streams are the connector's streams to read (default: all of them).
+	Streams StringList `yaml:"streams"`
+	// Config is the connector's own settings.
+	Config yaml.Node `yaml:"config"`
 	// File is the rows a push sends; or, with Connector, a file of the
 	// vendor's own JSON records (an export, saved webhooks) to normalize
 	// into the lake instead of calling the API.
@@ -56,9 +67,9 @@ type Source struct {
 // FileSource reads rows from a CSV or JSON-lines file (local or S3).
 type FileSource struct {
 	Path      string `yaml:"path"`
-	Format    string `yaml:"format"`    // csv | jsonl (default from the extension)
-	Delimiter string `yaml:"delimiter"` // CSV only; default ","
-	Encoding  string `yaml:"encoding"`  // utf-8 (default, BOM handled) | latin1 | windows-1252 | utf-16 | auto
+	Format    string `yaml:"format" enum:"csv,jsonl"`                                                                        // csv | jsonl (default from the extension)
+	Delimiter string `yaml:"delimiter"`                                                                                      // CSV only; default ","
+	Encoding  string `yaml:"encoding" enum:"utf-8,utf8,latin1,iso-8859-1,windows-1252,cp1252,utf-16,utf-16le,utf-16be,auto"` // utf-8 (default, BOM handled) | latin1 | windows-1252 | utf-16 | auto
 	// MaxLineBytes bounds one record of the input (default 4 MiB): a
 	// longer one stops the run at once, before anything is sent.
 	MaxLineBytes int            `yaml:"max_line_bytes"`
@@ -75,8 +86,8 @@ type StorageOptions struct {
 
 // Sink writes the canonical tables as a lake of files.
 type Sink struct {
-	Path    string         `yaml:"path"`   // local path, file:// or s3://bucket/prefix
-	Format  string         `yaml:"format"` // parquet (default) | csv | iceberg
+	Path    string         `yaml:"path"`                              // local path, file:// or s3://bucket/prefix
+	Format  string         `yaml:"format" enum:"parquet,csv,iceberg"` // parquet (default) | csv | iceberg
 	Parquet ParquetOptions `yaml:"parquet"`
 	CSV     CSVOptions     `yaml:"csv"`
 	Iceberg IcebergOptions `yaml:"iceberg"`
@@ -88,7 +99,7 @@ type Sink struct {
 
 // ParquetOptions tune the Parquet writer.
 type ParquetOptions struct {
-	Compression      string `yaml:"compression"` // zstd (default) | snappy | gzip | none
+	Compression      string `yaml:"compression" enum:"zstd,snappy,gzip,none"` // zstd (default) | snappy | gzip | none
 	CompressionLevel int    `yaml:"compression_level"`
 	RowGroupRows     int    `yaml:"row_group_rows"`
 }
@@ -123,7 +134,7 @@ type Push struct {
 	Fields yaml.Node `yaml:"fields"`
 	// OnChange decides what happens to a row whose key was sent before but
 	// whose content changed: skip (default) or update (when the target can).
-	OnChange string `yaml:"on_change"`
+	OnChange string `yaml:"on_change" enum:"skip,update"`
 	// Receipts and Rejects are directories (local or s3://) for the per-run
 	// files. Defaults: receipts/ and rejects/ next to the input file.
 	// AttachmentsDir is where the files an input row names (a file field:
@@ -143,11 +154,11 @@ type Push struct {
 // The transforms packages decode and check their own parts (see
 // pipelines/transforms.go).
 type Transform struct {
-	Filter    yaml.Node                    `yaml:"filter"`     // table → expression (transforms/filter)
-	Select    map[string][]string          `yaml:"select"`     // table → columns
-	Rename    map[string]map[string]string `yaml:"rename"`     // table → column → new name
-	Privacy   yaml.Node                    `yaml:"privacy"`    // transforms/privacy.Config
-	StatusMap map[string]map[string]string `yaml:"status_map"` // table → vendor status → status
+	Filter    yaml.Node                    `yaml:"filter"`                    // table → expression (transforms/filter)
+	Select    map[string][]string          `yaml:"select"`                    // table → columns
+	Rename    map[string]map[string]string `yaml:"rename"`                    // table → column → new name
+	Privacy   yaml.Node                    `yaml:"privacy"`                   // transforms/privacy.Config
+	StatusMap map[string]map[string]string `yaml:"status_map" enum:"$status"` // table → vendor status → status
 	Dedupe    bool                         `yaml:"dedupe"`
 }
 

@@ -32,7 +32,7 @@ type Config struct {
 	Out        string                `yaml:"out"`
 	OutStorage config.StorageOptions `yaml:"out_storage"`
 	// Formats: markdown, csv, html (default: all three).
-	Formats []string `yaml:"formats"`
+	Formats []string `yaml:"formats" enum:"markdown,csv,html"`
 	// Date is the report day: yesterday (default), today or YYYY-MM-DD.
 	Date string `yaml:"date"`
 	// NotSeenAfter: an accepted row the latest pull still does not show

@@ -53,7 +53,7 @@ type Config struct {
 	Token config.Secret `yaml:"token"`
 	// Region is the market of the partner account (AU, NZ, UK or SG). It
 	// sets the default currency and phone region.
-	Region string `yaml:"region"`
+	Region string `yaml:"region" enum:"AU,NZ,UK,SG"`
 	// Currency of the amounts of leads and deals whose broker is not in
 	// BrokerRegions. Default: the region's.
 	Currency string `yaml:"currency"`
@@ -63,7 +63,7 @@ type Config struct {
 	// BrokerRegions gives the market of brokers (by broker id or name) that
 	// are not in Region, for accounts that span markets: their leads and
 	// deals take that market's currency and phone region.
-	BrokerRegions map[string]string `yaml:"broker_regions"`
+	BrokerRegions map[string]string `yaml:"broker_regions" enum:"AU,NZ,UK,SG"`
 	// PageSize for GET /lead and GET /deal (1..100).
 	PageSize int `yaml:"page_size"`
 	// Concurrency bounds the requests in flight.
@@ -78,10 +78,10 @@ type Config struct {
 	Lookback time.Duration `yaml:"lookback"`
 	// ListOrder is the order the list endpoints return: created_asc (the
 	// default, what the API does) or updated_desc.
-	ListOrder string `yaml:"list_order"`
+	ListOrder string `yaml:"list_order" enum:"created_asc,updated_desc"`
 	// PathCase is the case of the resource segments: lower (/lead, the doc's
 	// examples, the default) or upper (/LEAD, the doc's endpoint lines).
-	PathCase string `yaml:"path_case"`
+	PathCase string `yaml:"path_case" enum:"lower,upper"`
 	// RequiredFields are the create datapoints a row must have. The doc
 	// marks First Name and Last Name as mandatory and leaves the API's
 	// "Required?" column empty; firstName and lastName are always required.
@@ -93,7 +93,7 @@ type Config struct {
 	// status (Settled / "Paid Out Early" is still funded); safe maps it like
 	// an unknown status (new for leads, application for deals), so no
 	// unknown value ever counts as funded, approved or declined.
-	UnknownSubStatus string `yaml:"unknown_sub_status"`
+	UnknownSubStatus string `yaml:"unknown_sub_status" enum:"by_status,safe"`
 	// ConvertNationalPhones lets a push turn national numbers (0412 345
 	// 678) into international ones for phone_region before validation. Off
 	// by default: the doc requires "+" and the country code, and a guessed

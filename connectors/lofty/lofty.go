@@ -79,7 +79,7 @@ type Config struct {
 	// VendorKeyIn says how the vendorKey travels: a request header (default)
 	// or a query parameter; VendorKeyName names it (default "vendorKey").
 	// The document does not say.
-	VendorKeyIn   string `yaml:"vendor_key_in"`
+	VendorKeyIn   string `yaml:"vendor_key_in" enum:"header,query"`
 	VendorKeyName string `yaml:"vendor_key_name"`
 
 	// PageSize is the lead search page size (1..100).
@@ -103,7 +103,7 @@ type Config struct {
 	// epoch_seconds, delay_seconds or delay_milliseconds. The document's
 	// table says epoch seconds but its examples (23000, 21000) look like
 	// milliseconds until the reset.
-	RateLimitReset string `yaml:"rate_limit_reset"`
+	RateLimitReset string `yaml:"rate_limit_reset" enum:"auto,epoch_seconds,delay_seconds,delay_milliseconds"`
 
 	// Lookback is how far before the last cursor an incremental run starts
 	// again (clock skew, second-precision update times). Default 1m; 0s
@@ -130,20 +130,20 @@ type Config struct {
 
 	// StageMap maps the team's (user-defined) stage names to canonical
 	// statuses, over DefaultStageMap; names match case-insensitively.
-	StageMap map[string]string `yaml:"stage_map"`
+	StageMap map[string]string `yaml:"stage_map" enum:"$status"`
 	// CustomFields maps canonical columns to custom field names, over
 	// DefaultCustomFields.
 	CustomFields map[string]string `yaml:"custom_fields"`
 
 	// EventSources lists what the events stream reads (see EventSources).
-	EventSources []string `yaml:"event_sources"`
+	EventSources []string `yaml:"event_sources" enum:"activities,calls,emails,texts,notes,logged"`
 	// CallsEndpoint is where calls come from: "communication" (default,
 	// GET /communication/call, 1000 a page, resumable by id) or "calls"
 	// (GET /calls, 100 a page; per changed lead in incremental runs).
-	CallsEndpoint string `yaml:"calls_endpoint"`
+	CallsEndpoint string `yaml:"calls_endpoint" enum:"communication,calls"`
 	// Notes is "team" (default: one GET /notes for the whole team per run)
 	// or "per_lead" (GET /notes?leadId= for every changed lead).
-	Notes string `yaml:"notes"`
+	Notes string `yaml:"notes" enum:"team,per_lead"`
 	// SystemNotes includes system notes ("Stage changed from X to Y" become
 	// status_change events). Default true.
 	SystemNotes *bool `yaml:"system_notes"`
@@ -159,7 +159,7 @@ type Config struct {
 	CheckBeforeCreate *bool `yaml:"check_before_create"`
 	// LookupBy is what identifies a lead at Lofty: email, phone or both
 	// (default, in that order).
-	LookupBy []string `yaml:"lookup_by"`
+	LookupBy []string `yaml:"lookup_by" enum:"email,phone"`
 
 	queryLoc     *time.Location
 	respLoc      *time.Location

@@ -67,7 +67,7 @@ type Config struct {
 	BaseURL string `yaml:"base_url"`
 	// Auth is session (log in with email, password and tenant) or api_key.
 	// Default: api_key when api_key is set, session otherwise.
-	Auth       string        `yaml:"auth"`
+	Auth       string        `yaml:"auth" enum:"session,api_key"`
 	Email      string        `yaml:"email"`
 	Password   config.Secret `yaml:"password"`
 	TenantSlug string        `yaml:"tenant_slug"`
@@ -101,10 +101,10 @@ type Config struct {
 	// appear. false saves one request per lead.
 	LeadDetails *bool `yaml:"lead_details"`
 	// PaymentSources are the lists the payments stream reads.
-	PaymentSources config.StringList `yaml:"payment_sources"`
+	PaymentSources config.StringList `yaml:"payment_sources" enum:"deposits,withdrawals,transactions"`
 	// ReadPath is how payments are read: api (cursor-paginated lists) or
 	// export (the CSV exports, split by date window at the row cap).
-	ReadPath string `yaml:"read_path"`
+	ReadPath string `yaml:"read_path" enum:"api,export"`
 	// ExportCap is the row cap of one CSV export.
 	ExportCap int `yaml:"export_cap"`
 

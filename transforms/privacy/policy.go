@@ -67,11 +67,11 @@ type Config struct {
 	Salt config.Secret `yaml:"salt"`
 	// Columns sets the action of canonical columns ("email" in every table,
 	// or "leads.email") or, in a push pipeline, of input columns.
-	Columns map[string]string `yaml:"columns"`
+	Columns map[string]string `yaml:"columns" enum:"keep,drop,mask,hash"`
 	// Attributes sets the action of keys inside attributes: a key name
 	// matches at any depth ("drivers_license_number"), a dotted path from
 	// the top ("home_address.postal_code") only there.
-	Attributes map[string]string `yaml:"attributes"`
+	Attributes map[string]string `yaml:"attributes" enum:"keep,drop,mask,hash"`
 }
 
 // MinSaltLength is the shortest salt validate accepts without a warning.
