@@ -43,18 +43,19 @@ func (k *connector) HTTPStats() connectors.HTTPStats {
 }
 
 // since returns where an incremental stream resumes (its cursor minus the
-// lookback), or the zero time for a full read.
-func (k *connector) since(req *connectors.ReadRequest, stream string) time.Time {
+// lookback), or the zero time for a full read, and the stream's overlap:
+// the versions the last run wrote near its end are not written again.
+func (k *connector) since(req *connectors.ReadRequest, stream string, now time.Time) (time.Time, *connectors.Overlap) {
 	v, ok := req.State[stream]
 	if !ok || v == "" || req.FullRefresh {
-		return time.Time{}
+		return time.Time{}, connectors.NewOverlap(connectors.OverlapCursor{}, now, k.cfg.Lookback)
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
+	c, ok := connectors.ParseOverlapCursor(v)
+	if !ok {
 		k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
-		return time.Time{}
+		return time.Time{}, connectors.NewOverlap(connectors.OverlapCursor{}, now, k.cfg.Lookback)
 	}
-	return t.Add(-k.cfg.Lookback)
+	return c.At.Add(-k.cfg.Lookback), connectors.NewOverlap(c, now, k.cfg.Lookback)
 }
 
 // Read syncs the requested streams. The API has no filter of any kind, so
@@ -71,7 +72,6 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 	if now.IsZero() {
 		now = time.Now()
 	}
-	cursor := now.UTC().Format(time.RFC3339Nano)
 	wantLeads, wantDeals := req.Wants("leads"), req.Wants("deals")
 	if !wantLeads && !wantDeals {
 		return nil
@@ -80,7 +80,8 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 	if wantDeals {
 		idx = newLeadIndex()
 	}
-	leadsSince := k.since(req, "leads")
+	leadsSince, leadsOverlap := k.since(req, "leads", now)
+	leadsOut := leadsOverlap.Emitter(out)
 	_, err := k.each(ctx, resLead, leadsSince, !wantDeals, func(all, changed []*record) error {
 		if idx != nil {
 			for _, w := range all {
@@ -94,21 +95,22 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 		for _, w := range changed {
 			b.Leads = append(b.Leads, k.norm.lead(w))
 		}
-		return emitIfAny(ctx, out, b)
+		return emitIfAny(ctx, leadsOut, b)
 	})
 	if err != nil {
 		return err
 	}
 	if wantLeads {
-		req.SetCursor("leads", cursor)
+		req.SetCursor("leads", leadsOverlap.Cursor(now).String())
 	}
 	if !wantDeals {
 		return nil
 	}
-	if err := k.syncDeals(ctx, k.since(req, "deals"), idx, out); err != nil {
+	dealsSince, dealsOverlap := k.since(req, "deals", now)
+	if err := k.syncDeals(ctx, dealsSince, idx, dealsOverlap.Emitter(out)); err != nil {
 		return err
 	}
-	req.SetCursor("deals", cursor)
+	req.SetCursor("deals", dealsOverlap.Cursor(now).String())
 	return nil
 }
 

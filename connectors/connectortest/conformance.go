@@ -112,6 +112,10 @@ func Run(t *testing.T, h Harness) {
 		if len(first.Cursors) == 0 {
 			t.Fatal("a full read recorded no cursor")
 		}
+		// Nothing changed at the vendor: every version was written.
+		if again := h.read(t, sb, sb.Config, first.Cursors); again.Err != nil || again.Batch.Len() != 0 {
+			t.Errorf("a read with nothing changed emitted %v (err %v)", counts(&again.Batch), again.Err)
+		}
 		if sb.Change == nil {
 			return
 		}
@@ -125,6 +129,11 @@ func Run(t *testing.T, h Harness) {
 		}
 		if next.Batch.Len() >= first.Batch.Len() {
 			t.Errorf("the incremental read emitted %d rows, the full read %d: it did not resume", next.Batch.Len(), first.Batch.Len())
+		}
+		// The change is recent, inside the next read's lookback: it is
+		// read again, and must not be written again.
+		if again := h.read(t, sb, sb.Config, next.Cursors); again.Err != nil || again.Batch.Len() != 0 {
+			t.Errorf("a read after the change was written emitted %v again (err %v)", counts(&again.Batch), again.Err)
 		}
 	})
 	t.Run("auth failure", func(t *testing.T) {

@@ -53,7 +53,12 @@ func (k *connector) HTTPStats() connectors.HTTPStats {
 // eventsCursor is the events stream's cursor: the window start of the
 // per-lead sources and the last id read from each id-ordered search.
 type eventsCursor struct {
-	Since    string `json:"since"`
+	Since string `json:"since"`
+	// From and Seen are the overlap memory (connectors.Overlap): the
+	// events written near the end of the last run, which the lookback
+	// reads again.
+	From     time.Time `json:"from,omitzero"`
+	Seen     []string  `json:"seen,omitempty"`
 	Calls    string `json:"calls,omitempty"`
 	Emails   string `json:"emails,omitempty"`
 	Texts    string `json:"texts,omitempty"`
@@ -63,27 +68,32 @@ type eventsCursor struct {
 }
 
 // since returns where an incremental stream resumes (the cursor minus the
-// lookback), or the zero time for a full read.
-func (k *connector) since(req *connectors.ReadRequest, stream string) (time.Time, eventsCursor) {
+// lookback), or the zero time for a full read, with the stream's cursor:
+// the events cursor's ids, and the overlap memory of either.
+func (k *connector) since(req *connectors.ReadRequest, stream string) (time.Time, eventsCursor, connectors.OverlapCursor) {
 	var ec eventsCursor
 	v, ok := req.State[stream]
 	if !ok || v == "" || req.FullRefresh {
-		return time.Time{}, ec
+		return time.Time{}, ec, connectors.OverlapCursor{}
 	}
-	raw := v
 	if stream == "events" {
 		if err := json.Unmarshal([]byte(v), &ec); err != nil {
 			k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
-			return time.Time{}, eventsCursor{}
+			return time.Time{}, eventsCursor{}, connectors.OverlapCursor{}
 		}
-		raw = ec.Since
+		t, err := time.Parse(time.RFC3339Nano, ec.Since)
+		if err != nil {
+			k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
+			return time.Time{}, eventsCursor{}, connectors.OverlapCursor{}
+		}
+		return t.Add(-*k.cfg.Lookback), ec, connectors.OverlapCursor{At: t, From: ec.From, Seen: ec.Seen}
 	}
-	t, err := time.Parse(time.RFC3339Nano, raw)
-	if err != nil {
+	c, ok := connectors.ParseOverlapCursor(v)
+	if !ok {
 		k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
-		return time.Time{}, eventsCursor{}
+		return time.Time{}, eventsCursor{}, connectors.OverlapCursor{}
 	}
-	return t.Add(-*k.cfg.Lookback), ec
+	return c.At.Add(-*k.cfg.Lookback), ec, c
 }
 
 // Read syncs the requested streams.
@@ -103,8 +113,13 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 	if !wantLeads && !wantEvents {
 		return nil
 	}
-	leadsSince, _ := k.since(req, "leads")
-	evSince, ec := k.since(req, "events")
+	leadsSince, _, leadsCur := k.since(req, "leads")
+	evSince, ec, evCur := k.since(req, "events")
+	// What the lookback reads again is written only if the last run did
+	// not write it (connectors.Overlap), per stream.
+	leadsOverlap := connectors.NewOverlap(leadsCur, now, *k.cfg.Lookback)
+	eventsOverlap := connectors.NewOverlap(evCur, now, *k.cfg.Lookback)
+	leadsOut, eventsOut := leadsOverlap.Emitter(out), eventsOverlap.Emitter(out)
 	src := k.cfg.sources
 	perLead := wantEvents && (src[SourceActivities] || (src[SourceNotes] && k.cfg.Notes == "per_lead") ||
 		(src[SourceCalls] && k.cfg.CallsEndpoint == "calls" && !evSince.IsZero()))
@@ -128,12 +143,12 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 				for _, l := range leads {
 					b.Leads = append(b.Leads, k.norm.lead(l))
 				}
-				if err := emitIfAny(ctx, out, b); err != nil {
+				if err := emitIfAny(ctx, leadsOut, b); err != nil {
 					return err
 				}
 			}
 			if perLead {
-				return k.leadEvents(ctx, leads, evSince, out)
+				return k.leadEvents(ctx, leads, evSince, eventsOut)
 			}
 			return nil
 		})
@@ -148,14 +163,16 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 			ec = eventsCursor{} // a full read starts every search from the start
 		}
 		var err error
-		if next, err = k.teamEvents(ctx, evSince, ec, next, out); err != nil {
+		if next, err = k.teamEvents(ctx, evSince, ec, next, eventsOut); err != nil {
 			return err
 		}
 	}
 	if wantLeads {
-		req.SetCursor("leads", now.UTC().Format(time.RFC3339Nano))
+		req.SetCursor("leads", leadsOverlap.Cursor(now).String())
 	}
 	if wantEvents {
+		oc := eventsOverlap.Cursor(now)
+		next.From, next.Seen = oc.From, oc.Seen
 		b, _ := json.Marshal(next)
 		req.SetCursor("events", string(b))
 	}
@@ -267,7 +284,11 @@ func (k *connector) leadEvents(ctx context.Context, leads []*rawLead, since time
 		if src[SourceCalls] && k.cfg.CallsEndpoint == "calls" && !since.IsZero() {
 			err := k.callsList(ctx, id, func(cs []wireCall) error {
 				for j := range cs {
-					evs = append(evs, k.norm.call(&cs[j]))
+					// A changed lead lists all its calls: the ones made
+					// or updated before the window were written already.
+					if k.changedSince(since, cs[j].CreateTime, cs[j].UpdateTime) {
+						evs = append(evs, k.norm.call(&cs[j]))
+					}
 				}
 				return nil
 			})
@@ -317,8 +338,9 @@ const emitChunk = 500
 // activities reads a lead's activities, newest first, 100 a page. It
 // stops at a short page, or at a page whose oldest activity is older than
 // since: so a lead costs 1 + floor(a/100) requests, a being its activities
-// created at or after since (all of them on a full read). Every activity
-// fetched is emitted.
+// created at or after since (all of them on a full read). The activities
+// created at or after since are emitted; older ones on the same pages were
+// written by earlier runs.
 func (k *connector) activities(ctx context.Context, leadID string, since time.Time) ([]schema.Event, error) {
 	var evs []schema.Event
 	seen := map[string]int{}
@@ -335,6 +357,9 @@ func (k *connector) activities(ctx context.Context, leadID string, since time.Ti
 			base := activityID(leadID, &acts[i], 0)
 			ord := seen[base]
 			seen[base]++
+			if !since.IsZero() && acts[i].Created < since.UnixMilli() {
+				continue
+			}
 			evs = append(evs, k.norm.activity(leadID, &acts[i], ord))
 		}
 		if len(acts) < activityPageSize {

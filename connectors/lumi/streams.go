@@ -2,7 +2,6 @@ package lumi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -40,43 +39,20 @@ func (k *connector) HTTPStats() connectors.HTTPStats {
 	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
 }
 
-// cursor is where a stream resumes: the start of the last run, and the
-// events that run already emitted near its end. An incremental run re-reads
-// a lookback window before the cursor, so that clock skew between leadpipe
-// and Lumi or a late write at Lumi never leaves a gap; the remembered events
-// keep that overlap from writing the same events (and the leads they touch)
-// twice.
-type cursor struct {
-	At   time.Time `json:"at"`
-	Seen []string  `json:"seen,omitempty"`
-}
-
-func (c cursor) String() string {
-	b, _ := json.Marshal(c)
-	return string(b)
-}
-
 // since returns where an incremental stream resumes (zero for a full read)
-// and the events already emitted in its overlap.
-func (k *connector) since(req *connectors.ReadRequest, stream string, seen map[string]bool) time.Time {
+// and its cursor, whose overlap memory holds the versions the last run
+// wrote near its end (see connectors.Overlap).
+func (k *connector) since(req *connectors.ReadRequest, stream string) (time.Time, connectors.OverlapCursor) {
 	v, ok := req.State[stream]
 	if !ok || req.FullRefresh || v == "" {
-		return time.Time{}
+		return time.Time{}, connectors.OverlapCursor{}
 	}
-	var c cursor
-	if err := json.Unmarshal([]byte(v), &c); err != nil {
-		// An older cursor is a bare timestamp.
-		t, terr := time.Parse(time.RFC3339Nano, v)
-		if terr != nil {
-			k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
-			return time.Time{}
-		}
-		c.At = t
+	c, ok := connectors.ParseOverlapCursor(v)
+	if !ok {
+		k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
+		return time.Time{}, connectors.OverlapCursor{}
 	}
-	for _, id := range c.Seen {
-		seen[id] = true
-	}
-	return c.At.Add(-k.cfg.Lookback)
+	return c.At.Add(-k.cfg.Lookback), c
 }
 
 // Read syncs the requested streams. One pass over the events serves all
@@ -89,11 +65,22 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 		now = time.Now()
 	}
 	wantLeads, wantEvents, wantLoans := req.Wants("leads"), req.Wants("events"), req.Wants("loans")
-	seen := map[string]bool{}
-	leadsSince, eventsSince, loansSince := k.since(req, "leads", seen), k.since(req, "events", seen), k.since(req, "loans", seen)
-	// Events near the end of this run are remembered in the cursor.
-	recentFrom := now.Add(-k.cfg.Lookback - time.Minute)
-	var recent []string
+	leadsSince, leadsCur := k.since(req, "leads")
+	eventsSince, eventsCur := k.since(req, "events")
+	loansSince, loansCur := k.since(req, "loans")
+	// The streams share one cursor: its memory is what any of them wrote
+	// (or, for events, read) near the end of the last run. Every row this
+	// run reads again inside the lookback is dropped when the last run
+	// wrote it, and every row near this run's end is remembered.
+	prev := connectors.OverlapCursor{}
+	for _, c := range []connectors.OverlapCursor{leadsCur, eventsCur, loansCur} {
+		prev.Seen = append(prev.Seen, c.Seen...)
+		if prev.From.IsZero() || c.From.Before(prev.From) {
+			prev.From = c.From
+		}
+	}
+	overlap := connectors.NewOverlap(prev, now, k.cfg.Lookback)
+	out = overlap.Emitter(out)
 
 	// The event pass reaches back to the earliest point any stream needs.
 	var from time.Time
@@ -113,19 +100,22 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 	changed := map[string]time.Time{} // lead id → its latest event
 	funded := map[string]schema.Timestamp{}
 	err := k.readEvents(ctx, from, func(evs []wireEvent) error {
-		b := &schema.Batch{}
+		b := &schema.Batch{Events: make([]schema.Event, 0, len(evs))}
+		leadOf := make(map[string]*wireEvent, len(evs))
 		for i := range evs {
-			e := &evs[i]
-			ev := k.norm.event(e)
-			if seen[ev.EventUID] {
-				continue // emitted by the last run, re-read in the overlap
+			if !from.IsZero() && k.before(evs[i].CreatedAt, evs[i].Date, from) {
+				continue // a filter read by its day alone gave back what earlier runs wrote
 			}
-			if !ev.OccurredAt.Time().Before(recentFrom) {
-				recent = append(recent, ev.EventUID)
-			}
-			if wantEvents {
-				b.Events = append(b.Events, ev)
-			}
+			ev := k.norm.event(&evs[i])
+			b.Events = append(b.Events, ev)
+			leadOf[ev.EventUID] = &evs[i]
+		}
+		// The events the last run read are dropped here, before they
+		// mark their leads changed; all of them are remembered (in the
+		// overlap) when they are recent, seen before or not.
+		overlap.Filter(b)
+		for _, ev := range b.Events {
+			e := leadOf[ev.EventUID]
 			if at := ev.OccurredAt.Time(); at.After(changed[e.LeadID]) {
 				changed[e.LeadID] = at
 			}
@@ -135,7 +125,7 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 				}
 			}
 		}
-		if len(b.Events) == 0 {
+		if !wantEvents || len(b.Events) == 0 {
 			return nil
 		}
 		return out.Emit(ctx, b)
@@ -161,11 +151,23 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 			return err
 		}
 	}
-	next := cursor{At: now.UTC(), Seen: recent}.String()
+	next := overlap.Cursor(now).String()
 	for _, s := range req.Streams {
 		req.SetCursor(s, next)
 	}
 	return nil
+}
+
+// before reports whether a record created at raw (or, without one, at
+// fallback) lies before t. The doc types the date filters as dates: an API
+// that honours the day alone gives back records from earlier in that day,
+// which earlier runs wrote. A time that cannot be read is not before.
+func (k *connector) before(raw, fallback string, t time.Time) bool {
+	if raw == "" {
+		raw = fallback
+	}
+	at := k.norm.ts(raw)
+	return at.Valid && at.Time().Before(t)
 }
 
 // readEvents pages through /leads/events recorded since from (all of them
@@ -243,6 +245,9 @@ func (k *connector) syncLeads(ctx context.Context, since, now time.Time, changed
 	err := k.readLeads(ctx, f, func(ls []wireLead) error {
 		b := &schema.Batch{Leads: make([]schema.Lead, 0, len(ls))}
 		for i := range ls {
+			if !since.IsZero() && k.before(ls[i].CreatedAt, "", since) {
+				continue // date_from read by its day alone: an earlier run wrote it (or its events tell it changed)
+			}
 			seen[ls[i].ID] = true
 			b.Leads = append(b.Leads, k.norm.lead(&ls[i]))
 		}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -610,65 +611,40 @@ var (
 		"description", "occurredAt", "externalId", "metadata", "createdAt", "updatedAt")
 )
 
-// flexString accepts a JSON string, number or boolean as text (a vendor that
-// sends an amount as 12.5 instead of "12.50" loses nothing).
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case string(b) == "null":
-		*f = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-	default:
-		*f = flexString(b)
-	}
-	return nil
-}
-
 // decodeWire decodes raw into out (a pointer to a wire struct) and returns
-// the fields it does not know. Values of the wrong JSON type for a known
-// field are tolerated: a number where a string is expected is kept as its
-// text.
+// the fields it does not know. It never fails on a field: a value of the
+// wrong JSON type for a known field is made to fit where it can (a number
+// where text is expected is kept as its text; text holding JSON, as a CSV
+// export's cell holds an object, is read as that JSON), and one that still
+// does not fit is left out of the struct and returned with the unknown
+// fields, so no vendor value is lost and no record fails the read. Only a
+// record that is not a JSON object is an error.
 func decodeWire(raw json.RawMessage, out any, known map[string]bool) (map[string]any, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return nil, err
 	}
+	var misfits []string
 	if err := json.Unmarshal(raw, out); err != nil {
-		// Retry field by field, reading scalars as text, so one odd value
-		// does not lose the record.
-		fixed := make(map[string]json.RawMessage, len(fields))
-		for k, v := range fields {
-			var s flexString
-			if t := bytes.TrimSpace(v); len(t) > 0 && t[0] != '{' && t[0] != '[' && json.Unmarshal(v, &s) == nil {
-				b, _ := json.Marshal(string(s))
-				if string(t) == "null" {
-					b = []byte("null")
-				}
-				if string(t) == "true" || string(t) == "false" {
-					b = t
-				}
-				fixed[k] = b
+		for _, k := range sortedFieldKeys(fields) {
+			if !known[k] {
 				continue
 			}
-			fixed[k] = v
-		}
-		b, _ := json.Marshal(fixed)
-		if err := json.Unmarshal(b, out); err != nil {
-			return nil, err
+			ok := false
+			for _, v := range fitted(fields[k]) {
+				one, _ := json.Marshal(map[string]json.RawMessage{k: v})
+				if json.Unmarshal(one, out) == nil {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				misfits = append(misfits, k)
+			}
 		}
 	}
 	var extra map[string]any
-	for k, v := range fields {
-		if known[k] {
-			continue
-		}
+	keep := func(k string, v json.RawMessage) {
 		var x any
 		if json.Unmarshal(v, &x) == nil && x != nil {
 			if extra == nil {
@@ -677,5 +653,47 @@ func decodeWire(raw json.RawMessage, out any, known map[string]bool) (map[string
 			extra[k] = x
 		}
 	}
+	for k, v := range fields {
+		if !known[k] {
+			keep(k, v)
+		}
+	}
+	for _, k := range misfits {
+		keep(k, fields[k])
+	}
 	return extra, nil
+}
+
+// fitted are the readings of a value to try for a known field: as sent;
+// text holding a JSON object or list, as that JSON; a number or boolean,
+// as its text.
+func fitted(v json.RawMessage) []json.RawMessage {
+	out := []json.RawMessage{v}
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 {
+		return out
+	}
+	switch t[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(t, &s) == nil {
+			if inner := strings.TrimSpace(s); inner != "" && (inner[0] == '{' || inner[0] == '[') && json.Valid([]byte(inner)) {
+				out = append(out, json.RawMessage(inner))
+			}
+		}
+	case '{', '[', 'n':
+	default:
+		b, _ := json.Marshal(string(t))
+		out = append(out, b)
+	}
+	return out
+}
+
+func sortedFieldKeys(m map[string]json.RawMessage) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

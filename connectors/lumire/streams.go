@@ -73,18 +73,19 @@ func (k *connector) Close() error {
 func wireTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // since returns where an incremental stream resumes, or the zero time for a
-// full read.
-func (k *connector) since(req *connectors.ReadRequest, stream string) time.Time {
+// full read, and the stream's overlap: the versions the last run wrote near
+// its end are not written again.
+func (k *connector) since(req *connectors.ReadRequest, stream string, now time.Time) (time.Time, *connectors.Overlap) {
 	v, ok := req.State[stream]
 	if !ok || v == "" || req.FullRefresh {
-		return time.Time{}
+		return time.Time{}, connectors.NewOverlap(connectors.OverlapCursor{}, now, k.cfg.Lookback)
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
+	c, ok := connectors.ParseOverlapCursor(v)
+	if !ok {
 		k.log.Warn("unreadable cursor; reading the stream in full", "stream", stream, "cursor", v)
-		return time.Time{}
+		return time.Time{}, connectors.NewOverlap(connectors.OverlapCursor{}, now, k.cfg.Lookback)
 	}
-	return t.Add(-k.cfg.Lookback)
+	return c.At.Add(-k.cfg.Lookback), connectors.NewOverlap(c, now, k.cfg.Lookback)
 }
 
 // Read syncs the requested streams one after the other. Each stream's cursor
@@ -96,10 +97,9 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 	if now.IsZero() {
 		now = time.Now()
 	}
-	cursor := wireTime(now)
 	steps := []struct {
 		stream string
-		read   func(context.Context, time.Time, time.Time, connectors.Emitter) error
+		read   func(context.Context, time.Time, time.Time, connectors.Emitter, *connectors.Overlap) error
 	}{
 		{"leads", k.syncLeads},
 		{"events", k.syncEvents},
@@ -109,10 +109,11 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 		if !req.Wants(s.stream) {
 			continue
 		}
-		if err := s.read(ctx, k.since(req, s.stream), now, out); err != nil {
+		since, overlap := k.since(req, s.stream, now)
+		if err := s.read(ctx, since, now, overlap.Emitter(out), overlap); err != nil {
 			return err
 		}
-		req.SetCursor(s.stream, cursor)
+		req.SetCursor(s.stream, overlap.Cursor(now).String())
 	}
 	return nil
 }
@@ -133,7 +134,7 @@ func (k *connector) window(since time.Time, sinceParam string) url.Values {
 
 // ---- leads ----
 
-func (k *connector) syncLeads(ctx context.Context, since, _ time.Time, out connectors.Emitter) error {
+func (k *connector) syncLeads(ctx context.Context, since, _ time.Time, out connectors.Emitter, _ *connectors.Overlap) error {
 	if err := k.loadStages(ctx); err != nil {
 		return err
 	}
@@ -257,7 +258,7 @@ func (k *connector) loadStages(ctx context.Context) error {
 // syncEvents reads the sales activities. Activities have no updatedAt: an
 // incremental run reads those that occurred since the cursor (minus the
 // lookback).
-func (k *connector) syncEvents(ctx context.Context, since, _ time.Time, out connectors.Emitter) error {
+func (k *connector) syncEvents(ctx context.Context, since, _ time.Time, out connectors.Emitter, _ *connectors.Overlap) error {
 	return k.c.list(ctx, "activities", "/sales/activities", k.window(since, "from"), func(recs []json.RawMessage) error {
 		b := &schema.Batch{Events: make([]schema.Event, 0, len(recs))}
 		for _, raw := range recs {
@@ -275,7 +276,7 @@ func (k *connector) syncEvents(ctx context.Context, since, _ time.Time, out conn
 
 // ---- payments ----
 
-func (k *connector) syncPayments(ctx context.Context, since, now time.Time, out connectors.Emitter) error {
+func (k *connector) syncPayments(ctx context.Context, since, now time.Time, out connectors.Emitter, overlap *connectors.Overlap) error {
 	for _, name := range k.cfg.PaymentSources {
 		src := sources[name]
 		emit := func(ws []wireMoney) error {
@@ -284,7 +285,13 @@ func (k *connector) syncPayments(ctx context.Context, since, now time.Time, out 
 			}
 			b := &schema.Batch{Payments: make([]schema.Payment, 0, len(ws))}
 			for i := range ws {
-				b.Payments = append(b.Payments, k.norm.payment(src, &ws[i]))
+				p := k.norm.payment(src, &ws[i])
+				// The lists are read by updatedAt, which a payment row
+				// has no column for: the overlap judges it by that.
+				if up := ts(ws[i].UpdatedAt); up.Valid {
+					overlap.SelectedAt(p.PaymentUID, up.Time())
+				}
+				b.Payments = append(b.Payments, p)
 			}
 			return out.Emit(ctx, b)
 		}

@@ -97,7 +97,7 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			errs = append(errs, "date_from must be an ISO-8601 date (YYYY-MM-DD) or datetime")
 		}
-		from, hasFrom = t, true
+		from, hasFrom = s.filterTime(t), true
 	}
 	if v := q.Get("date_to"); v != "" {
 		t, dateOnly, err := parseDate(v)
@@ -187,14 +187,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, leadID str
 		if err != nil {
 			errs = append(errs, "since must be an ISO-8601 date (YYYY-MM-DD) or datetime")
 		}
-		since, hasSince = t, true
+		since, hasSince = s.filterTime(t), true
 	}
 	if v := q.Get("createdAtSince"); v != "" {
 		t, _, err := parseDate(v)
 		if err != nil {
 			errs = append(errs, "createdAtSince must be an ISO-8601 date (YYYY-MM-DD) or datetime")
 		}
-		createdSince, hasCreated = t, true
+		createdSince, hasCreated = s.filterTime(t), true
 	}
 	if len(errs) > 0 {
 		badRequest(w, errs...)
@@ -426,4 +426,15 @@ func (s *Server) handleBankFeed(w http.ResponseWriter, r *http.Request, leadID s
 	s.bankFeeds = append(s.bankFeeds, BankFeed{LeadID: leadID, DocumentID: id, Time: s.now()})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]bool{"success": true})
+}
+
+// filterTime is a lower bound as the server applies it: the day alone with
+// SetDateOnlyFilters.
+func (s *Server) filterTime(t time.Time) time.Time {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.dateOnly {
+		return t.UTC().Truncate(24 * time.Hour)
+	}
+	return t
 }

@@ -44,6 +44,9 @@ type Server struct {
 	bankFeeds    []BankFeed
 	rejectDups   bool
 	injected     bool
+	// dateOnly reads the date filters by their date alone
+	// (SetDateOnlyFilters).
+	dateOnly bool
 }
 
 var _ sandbox.Sandbox = (*Server)(nil)
@@ -336,6 +339,18 @@ func (s *Server) newEventLocked(leadID, typ, text, dir string, at time.Time) *Ev
 	}
 	s.addEventLocked(e)
 	return e
+}
+
+// SetDateOnlyFilters makes the date filters (date_from, since,
+// createdAtSince) read only the date of the value they are given, from
+// midnight UTC: the doc types date_from as a DateISO, and a real Lumi may
+// honour the day alone. A connector reading incrementally then gets back
+// every lead and event of the cursor's day, and must still write each
+// version once.
+func (s *Server) SetDateOnlyFilters(on bool) {
+	s.mu.Lock()
+	s.dateOnly = on
+	s.mu.Unlock()
 }
 
 // SetStatus changes a lead's status at the clock's now: it sets status and

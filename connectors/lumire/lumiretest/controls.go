@@ -31,6 +31,16 @@ func (s *Server) SetCursorParam(name string) {
 	s.mu.Unlock()
 }
 
+// SetExportMetadataColumn adds a column the documented exports do not have:
+// metadata, each record's metadata object as JSON text ("{}" when it has
+// none), as a tenant's export can. A connector must read the exports with
+// it, the extra column kept in attributes, and never fail the read on it.
+func (s *Server) SetExportMetadataColumn(on bool) {
+	s.mu.Lock()
+	s.exportMetadata = on
+	s.mu.Unlock()
+}
+
 // SetExportCap sets the maximum number of rows a CSV export returns
 // (documented as 10,000). n <= 0 restores DefaultExportCap.
 func (s *Server) SetExportCap(n int) {

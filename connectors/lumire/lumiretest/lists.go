@@ -112,16 +112,39 @@ func serveExport[T any](s *Server, w http.ResponseWriter, r *http.Request, filen
 	}
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
-	_ = cw.Write(header)
 	s.mu.RLock()
+	withMeta := s.exportMetadata
+	if withMeta {
+		header = append(slices.Clone(header), "metadata")
+	}
+	_ = cw.Write(header)
 	items, _ := c.page(desc, nil, s.exportCap, match)
 	for _, it := range items {
-		_ = cw.Write(row(it))
+		cells := row(it)
+		if withMeta {
+			cells = append(cells, metadataText(it))
+		}
+		_ = cw.Write(cells)
 	}
 	s.mu.RUnlock()
 	cw.Flush()
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	writeRaw(w, http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// metadataText is a record's metadata as JSON text, "{}" when it has none.
+func metadataText(record any) string {
+	var m struct {
+		Metadata map[string]any `json:"metadata"`
+	}
+	if b, err := json.Marshal(record); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	if m.Metadata == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(m.Metadata)
+	return string(b)
 }
 
 // ---- helpers for filters and CSV cells ----

@@ -133,10 +133,13 @@ type Server struct {
 	shape        string
 	cursorParam  string
 	exportCap    int
-	sessionTTL   time.Duration
-	totp         string
-	sessions     map[string]*session
-	received     []Submission
+	// exportMetadata adds a metadata column (JSON text) to the CSV
+	// exports (SetExportMetadataColumn).
+	exportMetadata bool
+	sessionTTL     time.Duration
+	totp           string
+	sessions       map[string]*session
+	received       []Submission
 }
 
 // New builds a sandbox with the dataset generated from opts.Seed and opts.Size.
