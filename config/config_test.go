@@ -25,7 +25,7 @@ func TestInterpolation(t *testing.T) {
 		{"${BAD-NAME}", "", "bad variable name"},
 		{"${HOST", "", "unterminated"},
 	} {
-		got, err := expand(tc.in, e)
+		got, err := expand(tc.in, e, nil)
 		switch {
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("expand(%q): error %v, want %q", tc.in, err, tc.err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -170,8 +171,11 @@ type File struct {
 	Dir      string // directory relative paths in the file resolve against
 	Pipeline *Pipeline
 	V        *Validator
-	root     *yaml.Node
-	problems Problems
+	// Unchecked lists the variables a NoEnv lookup left unset (validate
+	// --no-env): the values that come from them were not judged.
+	Unchecked []string
+	root      *yaml.Node
+	problems  Problems
 }
 
 // Problems returns every problem found so far, sorted by line.
@@ -210,7 +214,7 @@ func Parse(path string, data []byte, env LookupEnv) *File {
 		abs = path
 	}
 	f := &File{Path: path, Dir: filepath.Dir(abs), Pipeline: &Pipeline{}}
-	f.V = &Validator{file: path, lines: map[string]int{}, problems: &f.problems}
+	f.V = &Validator{file: path, lines: map[string]int{}, problems: &f.problems, unknown: map[int]bool{}}
 
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -238,6 +242,11 @@ func Parse(path string, data []byte, env LookupEnv) *File {
 	f.root = root
 	interpolate(root, env, func(line int, msg string) {
 		f.problems = append(f.problems, Problem{File: path, Line: line, Path: f.pathOfLine(line), Msg: msg})
+	}, func(line int, name string) {
+		f.V.unknown[line] = true
+		if !slices.Contains(f.Unchecked, name) {
+			f.Unchecked = append(f.Unchecked, name)
+		}
 	})
 	f.V.lines[""] = root.Line
 	f.V.Decode("", root, f.Pipeline)

@@ -88,12 +88,15 @@ type Validator struct {
 	base     string
 	lines    map[string]int
 	problems *Problems
+	// unknown marks the lines whose value came from a variable NoEnv left
+	// unset: problems on them are not recorded.
+	unknown map[int]bool
 }
 
 // At returns a validator whose paths are relative to sub (e.g. a connector
 // validates its own config "at" source.config).
 func (v *Validator) At(sub string) *Validator {
-	return &Validator{file: v.file, base: join(v.base, sub), lines: v.lines, problems: v.problems}
+	return &Validator{file: v.file, base: join(v.base, sub), lines: v.lines, problems: v.problems, unknown: v.unknown}
 }
 
 // Errorf records a problem at path (relative to the validator's base).
@@ -108,10 +111,26 @@ func (v *Validator) Warnf(path, format string, args ...any) {
 
 func (v *Validator) add(path string, warn bool, format string, args ...any) {
 	full := join(v.base, path)
-	*v.problems = append(*v.problems, Problem{
-		File: v.file, Line: v.line(full), Path: full, Msg: fmt.Sprintf(format, args...), Warning: warn,
-	})
+	v.record(Problem{File: v.file, Line: v.line(full), Path: full, Msg: fmt.Sprintf(format, args...), Warning: warn})
 }
+
+// record keeps a problem, unless its line holds a value NoEnv left unknown.
+func (v *Validator) record(p Problem) {
+	if v.unknown[p.Line] {
+		return
+	}
+	*v.problems = append(*v.problems, p)
+}
+
+// Unknown reports whether the value at path (relative to the base) came
+// from a variable NoEnv left unset, so it cannot be judged.
+func (v *Validator) Unknown(path string) bool {
+	return v.unknown[v.line(join(v.base, path))]
+}
+
+// Line is the line of path (relative to the base), or of its nearest
+// ancestor in the file.
+func (v *Validator) Line(path string) int { return v.line(join(v.base, path)) }
 
 // Has reports whether the YAML set path (relative to the base) explicitly.
 func (v *Validator) Has(path string) bool {

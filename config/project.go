@@ -105,7 +105,7 @@ func ReadProject(path string, env LookupEnv) (*Project, error) {
 	}
 	interpolate(root, env, func(line int, msg string) {
 		probs = append(probs, Problem{File: path, Line: line, Msg: msg})
-	})
+	}, nil)
 	v.lines[""] = root.Line
 	v.Decode("", root, p)
 	probs.sort()

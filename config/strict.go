@@ -108,7 +108,7 @@ func (v *Validator) walk(n *yaml.Node, t reflect.Type, path string) {
 }
 
 func (v *Validator) problemAt(path string, line int, format string, args ...any) {
-	*v.problems = append(*v.problems, Problem{File: v.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	v.record(Problem{File: v.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 var lineRE = regexp.MustCompile(`^line (\d+): (.*)$`)
@@ -142,7 +142,7 @@ func (v *Validator) typeErrors(err error, under string) {
 		text = strings.ReplaceAll(text, "!!bool", "true/false")
 		text = strings.ReplaceAll(text, "!!map", "a mapping")
 		text = strings.ReplaceAll(text, "!!seq", "a list")
-		*v.problems = append(*v.problems, Problem{File: v.file, Line: line, Path: byLine[line], Msg: text})
+		v.record(Problem{File: v.file, Line: line, Path: byLine[line], Msg: text})
 	}
 }
 
@@ -195,21 +195,33 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 
 // suggest proposes the closest known key for a misspelt one.
 func suggest(key string, fields map[string]reflect.Type) string {
-	best, bestD := "", 3
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	for _, k := range names {
-		if d := editDistance(key, k); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
+	if best := Closest(key, names); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return fmt.Sprintf(" (known keys: %s)", strings.Join(names, ", "))
+}
+
+// Closest is the name a misspelt one most likely meant: the nearest by
+// edit distance, within two edits (one for names of up to three letters),
+// compared without case; "" when none is that close. For "did you mean"
+// in messages about keys, fields and columns.
+func Closest(name string, names []string) string {
+	best, bestD := "", 3
+	if len(name) <= 3 {
+		bestD = 2
+	}
+	lower := strings.ToLower(name)
+	for _, k := range names {
+		if d := editDistance(lower, strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
 }
 
 func editDistance(a, b string) int {

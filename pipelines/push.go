@@ -143,7 +143,7 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	// lines fails the run here, not after half of the rows were sent.
 	scan, err := file.ScanFile(ctx, pp.Input, pp.InputOpts)
 	if err != nil {
-		return nil, fmt.Errorf("%w; nothing was sent", err)
+		return nil, fmt.Errorf("%w; nothing was sent", inputError(plan, err))
 	}
 	if scan.Note != "" {
 		log.Warn(scan.Note, "input", pp.Input)
@@ -152,14 +152,11 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	inOpts.Encoding = scan.Encoding
 	in, err := file.Open(ctx, pp.Input, inOpts)
 	if err != nil {
-		return nil, err
+		return nil, inputError(plan, err)
 	}
 	defer in.Close()
-	if err := pp.Mapping.CheckHeader(plan.File.Path, in.Header()); err != nil {
-		return nil, err
-	}
-	if err := checkKeyColumns(plan, in.Header()); err != nil {
-		return nil, err
+	if probs := headerProblems(plan, in.Header()); len(probs) > 0 {
+		return nil, probs
 	}
 	pii, err := bindPushPrivacy(ctx, plan, store, in.Header(), log, opts.DryRun)
 	if err != nil {
@@ -273,19 +270,6 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 	log.Info("push finished", "summary", r.sum.String())
 	return sum, nil
-}
-
-func checkKeyColumns(plan *Plan, header []string) error {
-	have := map[string]bool{}
-	for _, h := range header {
-		have[h] = true
-	}
-	for _, k := range plan.Push.KeyColumns {
-		if !have[k] {
-			return fmt.Errorf("%s: push.key: column %q is not in the input (columns: %s)", plan.File.Path, k, file.ColumnList(header))
-		}
-	}
-	return nil
 }
 
 const chunkSize = 256

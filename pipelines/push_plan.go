@@ -23,6 +23,9 @@ type PushPlan struct {
 	OnChange   string
 	Input      string
 	InputOpts  file.Options
+	// InputLine and KeyLine are the lines of source.file.path and push.key,
+	// for messages about the input and its columns.
+	InputLine, KeyLine int
 	// AttachmentsDir is where the files rows name are read from (a local
 	// absolute path or s3://); FileFields are the mapped fields that name
 	// them. Only files under it can be attached (sources/attachments).
@@ -41,6 +44,7 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 		KeyColumns: p.Push.Key, OnChange: p.Push.OnChange, Parquet: p.Push.ReceiptsParquet,
 		RateLimit: p.Push.RateLimit, Concurrency: p.Push.Concurrency, Target: p.Push.Target,
 	}
+	pp.InputLine, pp.KeyLine = v.Line("source.file.path"), v.Line("push.key")
 	if fs := p.Source.File; fs != nil {
 		pp.Input = f.Resolve(fs.Path)
 		pp.InputOpts = file.Options{Format: fs.Format, Delimiter: fs.Delimiter, Encoding: fs.Encoding, MaxLineBytes: fs.MaxLineBytes,

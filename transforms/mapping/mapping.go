@@ -105,7 +105,11 @@ func Compile(v *config.Validator, path string, node *yaml.Node, target []connect
 		v.Mark(fp, k.Line)
 		f, ok := byName[k.Value]
 		if !ok {
-			v.Errorf(fp, "%q is not a field of this target (fields: %s)", k.Value, strings.Join(names, ", "))
+			if best := config.Closest(k.Value, names); best != "" {
+				v.Errorf(fp, "%q is not a field of this target (did you mean %q?)", k.Value, best)
+			} else {
+				v.Errorf(fp, "%q is not a field of this target (fields: %s)", k.Value, strings.Join(names, ", "))
+			}
 			continue
 		}
 		seen[k.Value] = true
@@ -151,9 +155,9 @@ func Compile(v *config.Validator, path string, node *yaml.Node, target []connect
 	return m
 }
 
-// CheckHeader reports the mapped columns missing from the input header,
+// HeaderProblems reports the mapped columns missing from the input header,
 // with the YAML line that names each.
-func (m *Mapping) CheckHeader(pipelineFile string, header []string) error {
+func (m *Mapping) HeaderProblems(pipelineFile string, header []string) config.Problems {
 	have := map[string]bool{}
 	for _, h := range header {
 		have[h] = true
@@ -162,13 +166,19 @@ func (m *Mapping) CheckHeader(pipelineFile string, header []string) error {
 	for _, f := range m.fields {
 		if f.src.Column != "" && !have[f.src.Column] {
 			probs = append(probs, config.Problem{File: pipelineFile, Line: f.line, Path: f.path,
-				Msg: fmt.Sprintf("column %q is not in the input (columns: %s)", f.src.Column, file.ColumnList(header))})
+				Msg: fmt.Sprintf("column %q is not in the input%s", f.src.Column, ColumnHint(f.src.Column, header))})
 		}
 	}
-	if len(probs) > 0 {
-		return probs
+	return probs
+}
+
+// ColumnHint ends a message about a column missing from header: the
+// column it most likely meant, and the header.
+func ColumnHint(col string, header []string) string {
+	if best := config.Closest(col, header); best != "" {
+		return fmt.Sprintf(" (did you mean %q? columns: %s)", best, file.ColumnList(header))
 	}
-	return nil
+	return fmt.Sprintf(" (columns: %s)", file.ColumnList(header))
 }
 
 // Columns lists the input columns the mapping reads, by vendor field.

@@ -99,11 +99,16 @@ func TestCompileProblemsNameTheLine(t *testing.T) {
 	}
 }
 
-func TestCheckHeader(t *testing.T) {
+func TestHeaderProblems(t *testing.T) {
 	m, _ := compile(t, "name: Name\namount: Amount\n")
-	err := m.CheckHeader("p.yaml", []string{"Name"})
+	err := m.HeaderProblems("p.yaml", []string{"Name"})
 	if err == nil || !strings.Contains(err.Error(), `p.yaml:2: push.fields.amount: column "Amount" is not in the input (columns: Name)`) {
-		t.Errorf("CheckHeader: %v", err)
+		t.Errorf("HeaderProblems: %v", err)
+	}
+	// A near miss is named.
+	err = m.HeaderProblems("p.yaml", []string{"Name", "amount"})
+	if err == nil || !strings.Contains(err.Error(), `column "Amount" is not in the input (did you mean "amount"? columns: Name, amount)`) {
+		t.Errorf("HeaderProblems: %v", err)
 	}
 }
 
