@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
@@ -29,6 +30,11 @@ type connector struct {
 	pushMu  sync.Mutex
 	created map[string]string
 	locks   map[string]*idLock
+
+	// callsFallback is set (for the rest of the connector's life, a run)
+	// when the configured calls endpoint answered 404 and calls are read
+	// from the other documented one.
+	callsFallback atomic.Bool
 }
 
 func newConnector(c *Config, env connectors.Env) *connector {
@@ -59,12 +65,12 @@ type eventsCursor struct {
 	// reads again.
 	From     time.Time `json:"from,omitzero"`
 	Seen     []string  `json:"seen,omitempty"`
-	Calls    string `json:"calls,omitempty"`
-	Emails   string `json:"emails,omitempty"`
-	Texts    string `json:"texts,omitempty"`
-	LogCall  string `json:"logCall,omitempty"`
-	LogEmail string `json:"logEmail,omitempty"`
-	LogText  string `json:"logText,omitempty"`
+	Calls    string    `json:"calls,omitempty"`
+	Emails   string    `json:"emails,omitempty"`
+	Texts    string    `json:"texts,omitempty"`
+	LogCall  string    `json:"logCall,omitempty"`
+	LogEmail string    `json:"logEmail,omitempty"`
+	LogText  string    `json:"logText,omitempty"`
 }
 
 // since returns where an incremental stream resumes (the cursor minus the
@@ -281,7 +287,7 @@ func (k *connector) leadEvents(ctx context.Context, leads []*rawLead, since time
 			}
 			evs = append(evs, acts...)
 		}
-		if src[SourceCalls] && k.cfg.CallsEndpoint == "calls" && !since.IsZero() {
+		if src[SourceCalls] && k.cfg.CallsEndpoint == "calls" && !since.IsZero() && !k.callsFallback.Load() {
 			err := k.callsList(ctx, id, func(cs []wireCall) error {
 				for j := range cs {
 					// A changed lead lists all its calls: the ones made
@@ -292,6 +298,12 @@ func (k *connector) leadEvents(ctx context.Context, leads []*rawLead, since time
 				}
 				return nil
 			})
+			if notServed(err) {
+				// /calls is not served: the team-wide pass reads the
+				// window's calls from /communication/call instead.
+				k.fallBack("/calls", "/communication/call")
+				err = nil
+			}
 			if err != nil {
 				return err
 			}
@@ -407,31 +419,21 @@ func (k *connector) teamEvents(ctx context.Context, since time.Time, prev, next 
 	next.LogCall, next.LogEmail, next.LogText = prev.LogCall, prev.LogEmail, prev.LogText
 	var err error
 	if src[SourceCalls] {
-		if k.cfg.CallsEndpoint == "communication" {
-			next.Calls, err = commEvents(ctx, k, "/communication/call", nil, prev.Calls, out,
-				func(w *wireCall) (string, schema.Event) { return string(w.ID), k.norm.call(w) })
-		} else if since.IsZero() {
-			err = k.callsList(ctx, "", func(cs []wireCall) error {
-				b := &schema.Batch{Events: make([]schema.Event, 0, len(cs))}
-				for i := range cs {
-					b.Events = append(b.Events, k.norm.call(&cs[i]))
-				}
-				return emitIfAny(ctx, out, b)
-			})
-		}
-		if err != nil {
+		if next.Calls, err = k.teamCalls(ctx, since, prev.Calls, out); err != nil {
 			return next, err
 		}
 	}
 	if src[SourceEmails] {
-		if next.Emails, err = commEvents(ctx, k, "/communication/email", nil, prev.Emails, out,
-			func(w *wireEmail) (string, schema.Event) { return string(w.ID), k.norm.email(w) }); err != nil {
+		next.Emails, err = commEvents(ctx, k, "/communication/email", nil, prev.Emails, out,
+			func(w *wireEmail) (string, schema.Event) { return string(w.ID), k.norm.email(w) })
+		if err = k.unserved(err, "/communication/email", "emails"); err != nil {
 			return next, err
 		}
 	}
 	if src[SourceTexts] {
-		if next.Texts, err = commEvents(ctx, k, "/communication/text", nil, prev.Texts, out,
-			func(w *wireText) (string, schema.Event) { return string(w.ID), k.norm.text(w) }); err != nil {
+		next.Texts, err = commEvents(ctx, k, "/communication/text", nil, prev.Texts, out,
+			func(w *wireText) (string, schema.Event) { return string(w.ID), k.norm.text(w) })
+		if err = k.unserved(err, "/communication/text", "texts"); err != nil {
 			return next, err
 		}
 	}
@@ -466,6 +468,106 @@ func (k *connector) teamEvents(ctx context.Context, since time.Time, prev, next 
 	return next, nil
 }
 
+// notServed reports a 404 on a team-wide search: the account does not
+// serve that endpoint (a lead's 404 is gone, a different case).
+func notServed(err error) bool { return gone(err) }
+
+// fallBack switches calls to the other documented endpoint for the rest of
+// the run, once, and says so in the run summary.
+func (k *connector) fallBack(from, to string) {
+	if k.callsFallback.Swap(true) {
+		return
+	}
+	msg := fmt.Sprintf("lofty: GET /v1.0%s answered 404 (this account does not serve it); calls were read from GET /v1.0%s instead", from, to)
+	if to == "/calls" {
+		msg += " (set calls_endpoint: calls to go there first)"
+	} else {
+		msg += " (set calls_endpoint: communication to go there first)"
+	}
+	k.log.Warn(msg)
+	k.norm.unknown.Note(msg)
+}
+
+// teamCalls reads the calls of the team-wide pass and returns the calls
+// cursor (the last id read from /communication/call). The configured
+// endpoint is asked first; when it answers 404 (the account does not serve
+// it), the other documented one is read instead, once, and the summary says
+// so (fallBack). From /calls, only calls after the cursor's id, made or
+// updated in the window, are written; from /communication/call after a
+// fallback from /calls, only those made or updated in the window.
+func (k *connector) teamCalls(ctx context.Context, since time.Time, after string, out connectors.Emitter) (string, error) {
+	fromComm := func(window time.Time) (string, error) {
+		return commEvents(ctx, k, "/communication/call", nil, after, out, func(w *wireCall) (string, schema.Event) {
+			if !window.IsZero() && !k.changedSince(window, w.CreateTime, w.UpdateTime) {
+				return string(w.ID), schema.Event{} // written before, from /calls
+			}
+			return string(w.ID), k.norm.call(w)
+		})
+	}
+	switch {
+	case k.cfg.CallsEndpoint == "communication" && !k.callsFallback.Load():
+		next, err := fromComm(time.Time{})
+		if !notServed(err) {
+			return next, err
+		}
+		k.fallBack("/communication/call", "/calls")
+		return k.teamCallsList(ctx, since, after, out)
+	case k.cfg.CallsEndpoint == "communication":
+		return k.teamCallsList(ctx, since, after, out)
+	case k.callsFallback.Load(): // /calls answered 404 in the per-lead pass
+		return fromComm(since)
+	case since.IsZero(): // a full read of /calls
+		_, err := k.teamCallsList(ctx, since, "", out)
+		if !notServed(err) {
+			return after, err
+		}
+		k.fallBack("/calls", "/communication/call")
+		return fromComm(since)
+	}
+	return after, nil // incremental from /calls: per changed lead, in the lead pass
+}
+
+// unserved turns a 404 of a team-wide search that has no other endpoint
+// (emails, texts) into a note: the account does not serve it, so the run
+// reads what it can and says, in its summary, what it could not. The
+// source's cursor stays where it was (commEvents returns it unchanged on an
+// error), so nothing is skipped for good.
+func (k *connector) unserved(err error, path, what string) error {
+	if !notServed(err) {
+		return err
+	}
+	msg := fmt.Sprintf("lofty: GET /v1.0%s answered 404 (this account does not serve it): no %s were read; "+
+		"leave %s out of event_sources, or ask Lofty to turn it on", path, what, what)
+	k.log.Warn(msg)
+	k.norm.unknown.Note(msg)
+	return nil
+}
+
+// teamCallsList reads GET /calls for the whole team and emits the calls
+// after the id after (all on a full read) that were made or updated since
+// since; it returns the last id read.
+func (k *connector) teamCallsList(ctx context.Context, since time.Time, after string, out connectors.Emitter) (string, error) {
+	last := after
+	err := k.callsList(ctx, "", func(cs []wireCall) error {
+		b := &schema.Batch{Events: make([]schema.Event, 0, len(cs))}
+		for i := range cs {
+			id := string(cs[i].ID)
+			if idGreater(id, last) {
+				last = id
+			}
+			if after != "" && !idGreater(id, after) {
+				continue
+			}
+			if !since.IsZero() && !k.changedSince(since, cs[i].CreateTime, cs[i].UpdateTime) {
+				continue
+			}
+			b.Events = append(b.Events, k.norm.call(&cs[i]))
+		}
+		return emitIfAny(ctx, out, b)
+	})
+	return last, err
+}
+
 // changedSince reports whether a note was created or edited at or after
 // since.
 func (k *connector) changedSince(since time.Time, times ...flexTime) bool {
@@ -491,7 +593,9 @@ func commEvents[T any](ctx context.Context, k *connector, path string, extra url
 		b := &schema.Batch{Events: make([]schema.Event, 0, len(items))}
 		for i := range items {
 			id, ev := norm(&items[i])
-			b.Events = append(b.Events, ev)
+			if ev.EventUID != "" { // "": read, not written (it was before)
+				b.Events = append(b.Events, ev)
+			}
 			if idGreater(id, last) {
 				last = id
 			}

@@ -58,6 +58,20 @@ func (s *Server) SetMaxResultWindow(n int) {
 	s.mu.Unlock()
 }
 
+// SetEndpointOff makes the account not serve an endpoint, given by its path
+// under /v1.0 ("communication/call", "communication/email",
+// "communication/text", "calls"): it answers 404 like any unknown path. The
+// doc lists two endpoints for calls (GET /communication/call and GET
+// /calls); an account may serve only one of them.
+func (s *Server) SetEndpointOff(path string, off bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.off == nil {
+		s.off = map[string]bool{}
+	}
+	s.off[strings.Trim(path, "/")] = off
+}
+
 // SetShortStageNotes makes the system notes of stage changes read "Stage
 // changed to Y", without the stage left, as some Lofty accounts write them:
 // the notes already there are rewritten and new ones follow. A connector

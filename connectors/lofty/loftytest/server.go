@@ -65,7 +65,8 @@ type Server struct {
 	received  []Submission
 	nested    bool
 	maxWindow int
-	routing   int // round-robin position for leadRouting
+	off       map[string]bool // endpoints this account does not serve (SetEndpointOff)
+	routing   int             // round-robin position for leadRouting
 
 	scrollMu    sync.Mutex
 	scrolls     map[int64]*scrollSnap
@@ -165,6 +166,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg := strings.Split(strings.Trim(rest, "/"), "/")
+	s.mu.RLock()
+	off := s.off[strings.Join(seg, "/")]
+	s.mu.RUnlock()
+	if off {
+		w.WriteHeader(http.StatusNotFound) // as an unknown path: no body
+		return
+	}
 	m := r.Method
 	var h map[string]http.HandlerFunc
 	switch {
