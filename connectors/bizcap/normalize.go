@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nyaruka/phonenumbers"
+
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/transforms/normalize"
 )
@@ -310,14 +312,53 @@ type normalizer struct {
 	unknown *schema.Unknowns
 }
 
-// market returns the currency and phone region of a record's broker.
-func (n *normalizer) market(f fields) (currency, phoneRegion string) {
+// marketOf is a record's market: its currency, the phone region for its
+// numbers without a country code, and what told it.
+type marketOf struct {
+	currency, phoneRegion, by string
+}
+
+// businessNumberMarkets are the markets a business number belongs to.
+var businessNumberMarkets = map[string]string{"abn": "AU", "acn": "AU", "nzbn": "NZ", "crn": "UK", "uen": "SG"}
+
+// market decides a record's market. An account's leads can be AU, NZ and UK
+// leads at once, so the lead says it when it can: its business number
+// (NZBN is New Zealand's), the country of its addresses, or the country code
+// of its phone. Then its broker's market (broker_regions), then the
+// account's region.
+func (n *normalizer) market(f fields) marketOf {
+	of := func(region, by string) marketOf {
+		m := Regions[region]
+		return marketOf{currency: m.Currency, phoneRegion: m.Country, by: by}
+	}
+	for _, bn := range BusinessNumbers {
+		if f.str(bn.Field) != "" {
+			return of(businessNumberMarkets[bn.Type], bn.Field)
+		}
+	}
+	for _, name := range AddressFields {
+		if c, ok := normalize.Country(f.obj(name).str("country")); ok {
+			if _, known := Regions[c]; known {
+				return of(c, name+".country")
+			}
+		}
+	}
+	for _, name := range []string{"phone", "secondaryPhone"} {
+		if p, ok := normalize.Phone(f.str(name), ""); ok {
+			if n, err := phonenumbers.Parse(p, ""); err == nil {
+				if r := phonenumbers.GetRegionCodeForNumber(n); r != "" {
+					if _, known := Regions[r]; known {
+						return of(r, name)
+					}
+				}
+			}
+		}
+	}
 	b := f.obj("broker")
 	if r := n.cfg.brokerRegion(b.str("id"), b.str("name")); r != "" {
-		m := Regions[r]
-		return m.Currency, m.Country
+		return of(r, "broker_regions")
 	}
-	return n.cfg.Currency, n.cfg.PhoneRegion
+	return marketOf{currency: n.cfg.Currency, phoneRegion: n.cfg.PhoneRegion, by: "region"}
 }
 
 func (n *normalizer) enum(entity, name, value string) {
@@ -427,7 +468,8 @@ func slug(s string) string {
 
 func (n *normalizer) lead(w *record) schema.Lead {
 	f := w.Fields
-	currency, phoneRegion := n.market(f)
+	mk := n.market(f)
+	currency, phoneRegion := mk.currency, mk.phoneRegion
 	status, sub := f.str("status"), f.str("subStatus")
 	l := schema.Lead{
 		LeadUID:         schema.UID(Vendor, w.ID),
@@ -467,6 +509,7 @@ func (n *normalizer) lead(w *record) schema.Lead {
 	}
 	attrs.Set("createdBy", w.CreatedBy)
 	attrs.Set("updatedBy", w.UpdatedBy)
+	attrs.Set("market_from", mk.by)
 
 	for _, name := range []string{"callClientOrBroker", "citizenshipStatus", "homeOwner", "soleDirector", "loanType"} {
 		n.enum("lead", name, f.str(name))
@@ -630,6 +673,7 @@ type link struct {
 type leadIndex struct {
 	byDeal map[string]string
 	byRef  map[string]refLead
+	market map[string]marketOf // lead id → its market, for the currency of its deals
 }
 
 type refLead struct {
@@ -639,7 +683,7 @@ type refLead struct {
 }
 
 func newLeadIndex() *leadIndex {
-	return &leadIndex{byDeal: map[string]string{}, byRef: map[string]refLead{}}
+	return &leadIndex{byDeal: map[string]string{}, byRef: map[string]refLead{}, market: map[string]marketOf{}}
 }
 
 // add indexes a lead. Leads come oldest first; for a reference shared by
@@ -681,14 +725,13 @@ func (x *leadIndex) find(dealID, ref string) link {
 
 func (n *normalizer) loan(w *record, idx *leadIndex) schema.Loan {
 	f := w.Fields
-	currency, _ := n.market(f)
+	mk := n.market(f) // a deal shows only its broker: the lead, when linked, says more
 	status, sub := f.str("status"), f.str("subStatus")
 	l := schema.Loan{
 		LoanUID:      schema.UID(Vendor, w.ID),
 		VendorLoanID: w.ID,
 		Status:       n.status("deal", DealSubStatusMap, DealStatusMap, UnknownDealStatus, status, sub),
 		VendorStatus: status,
-		Currency:     currency,
 		CreatedAt:    ts(w.CreatedAt),
 		UpdatedAt:    ts(w.UpdatedAt),
 		Common:       schema.Common{Vendor: Vendor},
@@ -714,7 +757,13 @@ func (n *normalizer) loan(w *record, idx *leadIndex) schema.Loan {
 		lk := idx.find(w.ID, f.str("partnerLeadReferenceId"))
 		l.LeadUID = schema.UID(Vendor, lk.leadID)
 		attrs.Set("lead_link", lk.by)
+		if lm, ok := idx.market[lk.leadID]; ok && lk.leadID != "" {
+			mk = lm
+			mk.by = "lead " + lm.by
+		}
 	}
+	l.Currency = mk.currency
+	attrs.Set("market_from", mk.by)
 
 	if lt := f.str("loanType"); lt != "" {
 		if a, ok := ApplicationTypeMap[lt]; ok {

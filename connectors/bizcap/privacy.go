@@ -93,6 +93,7 @@ var sharedAttributes = schema.AttrClasses{
 	"internalBdmUser.lastName":  schema.PersonName,
 	"lastActivityDate":          schema.NotPersonal,
 	"lastCallDate":              schema.NotPersonal,
+	"market_from":               schema.NotPersonal, // what told the record's market: nzbn, businessAddress.country, phone...
 	"numberOfCallsMade":         schema.NotPersonal,
 	"partnerLeadReferenceId":    schema.NotPersonal,
 	"statusSinceDate":           schema.NotPersonal,

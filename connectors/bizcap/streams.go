@@ -86,6 +86,7 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 		if idx != nil {
 			for _, w := range all {
 				idx.add(w)
+				idx.market[w.ID] = k.norm.market(w.Fields)
 			}
 		}
 		if !wantLeads {
