@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/leadpipe/leadpipe/connectors/outcome"
 	"github.com/leadpipe/leadpipe/schema"
 )
 
 // Pusher is implemented by connectors that can send rows to their vendor.
 type Pusher interface {
-	// Target returns the named push target (e.g. "leads").
-	Target(name string) (Target, error)
+	// Target returns the named push target (e.g. "leads"). It may read
+	// what the target needs (iute: the loan refs a pipeline imports), under
+	// ctx.
+	Target(ctx context.Context, name string) (Target, error)
 }
 
 // Target sends one kind of record to a vendor, one row per call.
@@ -22,12 +25,20 @@ type Target interface {
 	// report a wrong field name with its line.
 	Fields() []Field
 	// Validate checks one mapped record against the vendor's documented
-	// rules. A record with problems is never sent.
-	Validate(rec Record) []FieldError
+	// rules. A record with problems is never sent. A rule may read the state
+	// (iute: is the loan ref known?), under ctx.
+	Validate(ctx context.Context, rec Record) []FieldError
 	// Send submits one record. key is leadpipe's stable row key; the target
 	// stores it in the vendor's own reference field (external_id,
 	// partnerLeadReferenceId...) unless the mapping set that field, so that
 	// Lookup can find the row again.
+	//
+	// Its error says what became of the row, with the outcome errors below
+	// (errors.Is): ErrRejected (the vendor's "no", a *RejectedError),
+	// ErrNotSent, ErrRefused (ErrCredentials), ErrOutcomeUnknown, ErrNotYet;
+	// a *PartialError when the row was created but a later step failed. An
+	// error that is none of these leaves the outcome unknown too, but the
+	// engine does not look the row up at once: the next run does.
 	Send(ctx context.Context, rec Record, key string) (Receipt, error)
 	// Lookup finds a record sent before whose outcome is unknown (the process
 	// died, or the connection dropped, between sending and hearing back).
@@ -43,8 +54,27 @@ type Target interface {
 // can then still be checked against the vendor's balances, by a person and
 // by the reconciliation report.
 type Keeper interface {
-	Keep(rec Record) map[string]string
+	Keep(ctx context.Context, rec Record) Kept
 }
+
+// Kept is what the push ledger keeps of a row from its first attempt.
+type Kept struct {
+	Payment Payment
+	Extra   map[string]string
+}
+
+// Payment is the money a row moves at the vendor (a repayment): typed
+// fields of the push ledger, which the reconciliation report compares with
+// the loan's balance. The zero value is a row that moves none.
+type Payment struct {
+	// Loan is the vendor's id of the loan the money goes to.
+	Loan     string
+	Amount   schema.Money
+	Currency string // ISO 4217
+}
+
+// IsZero reports a row that moves no money.
+func (p Payment) IsZero() bool { return p == Payment{} }
 
 // Updater is implemented by targets that can update a record sent before
 // (a pipeline's on_change: update).
@@ -56,6 +86,8 @@ type Updater interface {
 type Receipt struct {
 	VendorID   string
 	HTTPStatus int
+	// Payment is the money the row moved, when it moves any (a repayment).
+	Payment Payment
 	// Extra holds vendor values worth keeping in the ledger (iute's loan_ref
 	// is the VendorID; a client PIN a human needs to check goes here).
 	Extra map[string]string
@@ -73,22 +105,56 @@ type PartialError struct {
 func (e *PartialError) Error() string { return "created, but " + e.Err.Error() }
 func (e *PartialError) Unwrap() error { return e.Err }
 
-// ErrNotYet means the vendor does not accept the row yet and nothing was
-// sent (an Iute cash release before Iute allows it). The row waits: the
-// next run tries it again, and it is never counted as an unknown outcome.
-var ErrNotYet = errors.New("the vendor does not accept this row yet; nothing was sent")
+// The outcomes of a request to a vendor (package outcome has their full
+// documentation). Connectors return them, wrapped with %w; the HTTP client
+// maps statuses onto them; the push engine decides on them alone.
+var (
+	// ErrNotSent: the vendor certainly did not act (rate limited); the row
+	// is safe to send again.
+	ErrNotSent = outcome.ErrNotSent
+	// ErrOutcomeUnknown: the request may have reached the vendor; look the
+	// row up before sending it again.
+	ErrOutcomeUnknown = outcome.ErrOutcomeUnknown
+	// ErrRefused: the vendor refused the request as such (credentials, URL,
+	// method), not the row: no row will fare better.
+	ErrRefused = outcome.ErrRefused
+	// ErrCredentials: the ErrRefused of credentials.
+	ErrCredentials = outcome.ErrCredentials
+	// ErrRejected: the vendor's definitive "no" to the row.
+	ErrRejected = outcome.ErrRejected
+	// ErrNotYet: the vendor does not accept the row yet and nothing was
+	// sent (an Iute cash release before Iute allows it). The row waits: the
+	// next run tries it again, and it is never counted as an unknown
+	// outcome.
+	ErrNotYet = outcome.ErrNotYet
+)
+
+// StatusIs reports whether an HTTP status says the outcome target
+// (ErrNotSent for 429, ...): how receipts, which keep the status, are read
+// back.
+func StatusIs(code int, target error) bool { return outcome.Is(code, target) }
+
+// HTTPStatus is the status code an outcome error carries (the vendor's
+// answer), for receipts and the ledger; 0 when it carries none.
+func HTTPStatus(err error) int { return outcome.Code(err) }
 
 // ErrNoLookup means the vendor cannot be asked whether a row arrived.
 var ErrNoLookup = errors.New("the vendor offers no way to look a row up")
 
 // RejectedError is a vendor's definitive "no" to one row (a 400 with a
-// validation message). The row fails; it is not retried, now or on a rerun,
-// until its content changes.
+// validation message): it is ErrRejected, with the vendor's reason. The row
+// fails; it is not retried, now or on a rerun, until its content changes.
 type RejectedError struct {
 	HTTPStatus int
 	Field      string // vendor field, when the vendor names it
 	Reason     string
 }
+
+// Is makes a *RejectedError ErrRejected.
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
+// HTTPCode is the vendor's status (outcome.Coded).
+func (e *RejectedError) HTTPCode() int { return e.HTTPStatus }
 
 func (e *RejectedError) Error() string {
 	if e.Field != "" {

@@ -110,8 +110,11 @@ type Env struct {
 	OpenAttachment func(ctx context.Context, cell string) (io.ReadCloser, error)
 	// Observer, when set, is passed to the connector's HTTP client
 	// (httpclient.Config.Observer): it sees every attempt (metrics).
-	Observer func(httpclient.RequestInfo)
+	Observer func(RequestInfo)
 }
+
+// RequestInfo is what an Env.Observer sees of one HTTP attempt.
+type RequestInfo = httpclient.RequestInfo
 
 // RefStore keeps the loan references of one vendor in the state store.
 type RefStore interface {

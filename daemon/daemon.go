@@ -107,7 +107,7 @@ type lastRun struct {
 // New loads the pipeline files (directories mean their *.yaml files) and
 // schedules every one that has a schedule:. Every problem in every file is
 // reported at once.
-func New(o Options, args []string) (*Daemon, error) {
+func New(ctx context.Context, o Options, args []string) (*Daemon, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -128,7 +128,7 @@ func New(o Options, args []string) (*Daemon, error) {
 	}
 	var probs config.Problems
 	for _, path := range files {
-		plan, err := pipelines.Load(path, o.Env)
+		plan, err := pipelines.Load(ctx, path, o.Env)
 		var ps config.Problems
 		switch {
 		case errors.As(err, &ps):
@@ -346,7 +346,7 @@ func (d *Daemon) runJob(ctx context.Context, j *job) {
 		d.metrics.Skipped(j.name, schedule.SkipStopping)
 		return
 	}
-	plan, err := pipelines.Load(j.path, d.o.Env)
+	plan, err := pipelines.Load(ctx, j.path, d.o.Env)
 	if err == nil && plan.Name() != j.name {
 		err = fmt.Errorf("%s: the pipeline was renamed from %s to %s; restart the scheduler", j.path, j.name, plan.Name())
 	}

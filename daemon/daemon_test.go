@@ -174,7 +174,7 @@ func TestHealthMetricsAndAlertsFollowAPipelineThatNeverSucceededFailsAndRecovers
 	e.set("LUMI_PASSWORD", "wrong-password")
 	clk := &clock{}
 	stop := make(chan struct{})
-	d, err := New(Options{
+	d, err := New(t.Context(), Options{
 		Env: e.lookup, Now: clk.now, Stop: stop, AlertRepeat: time.Hour,
 		Webhook:   &schedule.Webhook{Backoff: time.Millisecond},
 		StatePath: func(f *config.File) (string, error) { return filepath.Join(dir, "state.db"), nil },
@@ -291,7 +291,7 @@ func TestHealthMetricsAndAlertsFollowAPipelineThatNeverSucceededFailsAndRecovers
 	}
 
 	// A new process starts from the journal, not from "none".
-	d2, err := New(Options{Env: e.lookup, StatePath: d.o.StatePath}, []string{path})
+	d2, err := New(t.Context(), Options{Env: e.lookup, StatePath: d.o.StatePath}, []string{path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func TestHostileAttachmentCellsAreRejected(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "leads.csv"), []byte(in.String()), 0o644)
 			pipeline := filepath.Join(dir, "push.yaml")
 			os.WriteFile(pipeline, []byte(fmt.Sprintf(bizcapAttachPipeline, tc.attachDir)), 0o644)
-			plan, err := pipelines.Load(pipeline, nil)
+			plan, err := pipelines.Load(t.Context(), pipeline, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,13 +205,13 @@ func TestFileFieldNeedsAttachmentsDir(t *testing.T) {
 	p := filepath.Join(dir, "push.yaml")
 	os.WriteFile(p, []byte(src), 0o644)
 	os.WriteFile(filepath.Join(dir, "leads.csv"), []byte("ref\n"), 0o644)
-	_, err := pipelines.Load(p, func(k string) (string, bool) { return "https://example.com/api/v1", true })
+	_, err := pipelines.Load(t.Context(), p, func(k string) (string, bool) { return "https://example.com/api/v1", true })
 	if err == nil || !strings.Contains(err.Error(), "push.yaml:22: push.fields.attachments.bank_statements: attachments.bank_statements names a file to upload: declare push.attachments_dir") {
 		t.Fatalf("error %v", err)
 	}
 	bad := strings.Replace(bizcapAttachPipeline, "%s", "file:///etc", 1)
 	os.WriteFile(p, []byte(bad), 0o644)
-	if _, err := pipelines.Load(p, func(k string) (string, bool) { return "https://example.com/api/v1", true }); err == nil || !strings.Contains(err.Error(), "push.attachments_dir") {
+	if _, err := pipelines.Load(t.Context(), p, func(k string) (string, bool) { return "https://example.com/api/v1", true }); err == nil || !strings.Contains(err.Error(), "push.attachments_dir") {
 		t.Fatalf("file:// attachments_dir: %v", err)
 	}
 }

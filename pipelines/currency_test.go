@@ -116,7 +116,7 @@ func TestBizcapRejectsEveryCurrencyMarker(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "data", "bizcap-leads.csv"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := pipelines.Load(filepath.Join(dir, "backfill-bizcap.yaml"), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	plan, err := pipelines.Load(t.Context(), filepath.Join(dir, "backfill-bizcap.yaml"), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}

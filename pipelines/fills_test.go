@@ -95,7 +95,7 @@ func TestColumnFills(t *testing.T) {
 		}
 	}
 	for _, name := range examples.Demo {
-		plan, err := pipelines.Load(filepath.Join(dir, name), lookup)
+		plan, err := pipelines.Load(t.Context(), filepath.Join(dir, name), lookup)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -277,7 +277,7 @@ func TestIcebergSinkSettingsAreValidated(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := pipelines.Load(path, e.env)
+	_, err := pipelines.Load(t.Context(), path, e.env)
 	if err == nil {
 		t.Fatal("accepted")
 	}
@@ -294,7 +294,7 @@ func TestIcebergSinkSettingsAreValidated(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipelines.Load(path, e.env); err == nil || !strings.Contains(err.Error(), "sink.iceberg: applies to format: iceberg only") {
+	if _, err := pipelines.Load(t.Context(), path, e.env); err == nil || !strings.Contains(err.Error(), "sink.iceberg: applies to format: iceberg only") {
 		t.Errorf("iceberg settings on a Parquet sink: %v", err)
 	}
 }

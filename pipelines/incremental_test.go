@@ -55,7 +55,7 @@ func TestUnchangedIncrementalPullWritesNothing(t *testing.T) {
 			defer st.Close()
 			runOne := func(name string) *pipelines.Summary {
 				t.Helper()
-				plan, err := pipelines.Load(filepath.Join(dir, name), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+				plan, err := pipelines.Load(t.Context(), filepath.Join(dir, name), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 				if err != nil {
 					t.Fatalf("load %s: %v", name, err)
 				}

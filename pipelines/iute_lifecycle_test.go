@@ -54,7 +54,7 @@ func TestIuteLifecycleDrivenByPipelines(t *testing.T) {
 	}
 	run := func(name, yaml string) *pipelines.Summary {
 		t.Helper()
-		plan, err := pipelines.Load(write(name, yaml), lookup)
+		plan, err := pipelines.Load(t.Context(), write(name, yaml), lookup)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/pipelines/receipts"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/sinks/storage"
@@ -31,9 +32,9 @@ func ledgerOutcome(rc receipts.Row) string {
 		return state.LedgerNeedsHuman
 	case OutcomeFailed:
 		switch h := rc.HTTPStatus; {
-		case h == 429 || refusesEveryRow(h):
+		case connectors.StatusIs(h, connectors.ErrNotSent) || connectors.StatusIs(h, connectors.ErrRefused):
 			return "" // refused before acting on the row: not sent
-		case h >= 400 && h < 500:
+		case connectors.StatusIs(h, connectors.ErrRejected):
 			return state.LedgerFailed // the vendor said no to this row
 		}
 		// An unknown outcome, or a row that was not sent (the receipt

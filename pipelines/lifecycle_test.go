@@ -56,11 +56,11 @@ func (p *panicky) Read(ctx context.Context, req *connectors.ReadRequest, out con
 	panic("boom in Read")
 }
 
-func (p *panicky) Target(name string) (connectors.Target, error) { return p, nil }
+func (p *panicky) Target(context.Context, string) (connectors.Target, error) { return p, nil }
 func (p *panicky) Fields() []connectors.Field {
 	return []connectors.Field{{Name: "name", Type: connectors.TypeString, Required: true}}
 }
-func (p *panicky) Validate(connectors.Record) []connectors.FieldError { return nil }
+func (p *panicky) Validate(context.Context, connectors.Record) []connectors.FieldError { return nil }
 func (p *panicky) Send(ctx context.Context, rec connectors.Record, key string) (connectors.Receipt, error) {
 	if key == "boom" {
 		panic("boom in Send")
@@ -77,7 +77,7 @@ func loadYAML(t *testing.T, dir, name, body string) *pipelines.Plan {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := pipelines.Load(path, config.OSEnv)
+	plan, err := pipelines.Load(t.Context(), path, config.OSEnv)
 	if err != nil {
 		t.Fatalf("load %s: %v", name, err)
 	}
@@ -285,7 +285,7 @@ source:
 sink:
   path: lake
 `), 0o644)
-	_, err := pipelines.Load(path, config.OSEnv)
+	_, err := pipelines.Load(t.Context(), path, config.OSEnv)
 	var probs config.Problems
 	if !errors.As(err, &probs) {
 		t.Fatalf("err = %v", err)
@@ -301,7 +301,7 @@ sink:
 		}
 	}
 	os.WriteFile(path, []byte("name: sched\nschedule: \"CRON_TZ=Australia/Sydney 0 2 * * *\"\nsource:\n  connector: lumi\n  config: {base_url: \"http://127.0.0.1:1\", username: u, password: p}\nsink:\n  path: lake\n"), 0o644)
-	if _, err := pipelines.Load(path, config.OSEnv); err != nil {
+	if _, err := pipelines.Load(t.Context(), path, config.OSEnv); err != nil {
 		t.Errorf("a valid schedule: %v", err)
 	}
 }

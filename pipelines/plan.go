@@ -4,6 +4,7 @@
 package pipelines
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
@@ -99,7 +100,7 @@ func StorageOptions(o config.StorageOptions) storage.Options {
 
 // Load reads a pipeline file and resolves every component. All problems in
 // the file are returned together as config.Problems.
-func Load(path string, env config.LookupEnv) (*Plan, error) {
+func Load(ctx context.Context, path string, env config.LookupEnv) (*Plan, error) {
 	data, err := readPipelineFile(path)
 	if err != nil {
 		return nil, err
@@ -108,12 +109,14 @@ func Load(path string, env config.LookupEnv) (*Plan, error) {
 		env = config.OSEnv
 	}
 	f := config.Parse(path, data, env)
-	return Resolve(f)
+	return Resolve(ctx, f)
 }
 
 // Resolve turns a parsed file into a plan, decoding the component configs
-// the config package does not know (connectors, transforms).
-func Resolve(f *config.File) (*Plan, error) {
+// the config package does not know (connectors, transforms). A push
+// target may read what it needs to describe its fields (iute: the loan refs
+// the config imports), under ctx.
+func Resolve(ctx context.Context, f *config.File) (*Plan, error) {
 	p := f.Pipeline
 	plan := &Plan{File: f, Pipeline: p}
 	v := f.V
@@ -164,7 +167,7 @@ func Resolve(f *config.File) (*Plan, error) {
 	resolveTransforms(f, plan)
 	checkSchedule(v, p)
 	if p.Push != nil {
-		plan.Push = resolvePush(f, p)
+		plan.Push = resolvePush(ctx, f, p)
 	}
 	if p.Reconcile.Kind != 0 {
 		plan.Reconcile = resolveReconcile(f, p)

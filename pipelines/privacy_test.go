@@ -32,7 +32,7 @@ func (e *lumiEnv) loadYAML(name, src string, env config.LookupEnv) (*pipelines.P
 	if env == nil {
 		env = e.env
 	}
-	return pipelines.Load(path, env)
+	return pipelines.Load(e.t.Context(), path, env)
 }
 
 const lumiSource = `source:

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
-	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
@@ -302,8 +301,7 @@ func startProgress(fn ProgressFunc, started time.Time, now func() time.Time, row
 // authHint tells a person what to check when the vendor refused the
 // credentials, the most common first-run failure.
 func authHint(err error, where string) string {
-	var se *httpclient.StatusError
-	if errors.As(err, &se) && (se.StatusCode == 401 || se.StatusCode == 403) {
+	if errors.Is(err, connectors.ErrCredentials) {
 		return fmt.Sprintf(" (the vendor refused the credentials: check %s)", where)
 	}
 	return ""

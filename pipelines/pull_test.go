@@ -93,7 +93,7 @@ func (e *lumiEnv) plan(format string) *pipelines.Plan {
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(lumiPipeline, format)), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
-	plan, err := pipelines.Load(path, e.env)
+	plan, err := pipelines.Load(e.t.Context(), path, e.env)
 	if err != nil {
 		e.t.Fatalf("load: %v", err)
 	}
@@ -395,7 +395,7 @@ sink:
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := pipelines.Load(path, func(string) (string, bool) { return "", false })
+	_, err := pipelines.Load(t.Context(), path, func(string) (string, bool) { return "", false })
 	var probs config.Problems
 	if !errors.As(err, &probs) {
 		t.Fatalf("want config.Problems, got %v", err)
@@ -480,7 +480,7 @@ transforms:
 `
 	path := filepath.Join(dir, "p.yaml")
 	os.WriteFile(path, []byte(src), 0o644)
-	plan, err := pipelines.Load(path, nil)
+	plan, err := pipelines.Load(t.Context(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

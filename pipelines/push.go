@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
-	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks/storage"
@@ -188,7 +188,7 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		return nil, fmt.Errorf("start connector %s: %w", pp.Spec.Name, err)
 	}
 	defer connectors.CloseQuietly(conn)
-	target, err := conn.(connectors.Pusher).Target(pp.Target)
+	target, err := conn.(connectors.Pusher).Target(ctx, pp.Target)
 	if err != nil {
 		return nil, err
 	}
@@ -456,7 +456,7 @@ func (r *pushRun) prepare(ctx context.Context, chunk []*item, seenKeys map[strin
 		}
 		if len(probs) == 0 {
 			cols := r.pp.Mapping.Columns()
-			for _, fe := range r.target.Validate(rec) {
+			for _, fe := range r.target.Validate(ctx, rec) {
 				col := cols[fe.Field]
 				val, _ := it.row.Get(col)
 				r.reject(it, Reject{Column: col, Field: fe.Field, Value: val, Reason: fe.Msg})
@@ -665,7 +665,8 @@ func (r *pushRun) crash(point string) error {
 func (r *pushRun) send(ctx context.Context, it *item, retryUnknown bool) error {
 	var extra map[string]string
 	if k, ok := r.target.(connectors.Keeper); ok {
-		extra = it.scrubExtra(k.Keep(it.rec))
+		kept := k.Keep(ctx, it.rec)
+		extra = it.scrubExtra(withPayment(kept.Extra, kept.Payment))
 	}
 	err := r.store.MarkPending(ctx, state.LedgerEntry{Scope: r.scope, Key: it.key, ContentHash: it.hash,
 		Pipeline: r.plan.Name(), RunID: r.runID, Row: it.row.Num, Extra: extra})
@@ -686,12 +687,11 @@ func (r *pushRun) send(ctx context.Context, it *item, retryUnknown bool) error {
 func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, err error, retryUnknown, update bool) error {
 	store := context.WithoutCancel(ctx)
 	var rej *connectors.RejectedError
-	var se *httpclient.StatusError
 	var partial *connectors.PartialError
 	if errors.As(err, &partial) {
 		// Created: the row must never be sent again, whatever failed after.
 		rc = partial.Receipt
-		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
+		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(withPayment(rc.Extra, rc.Payment))); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID, it.receipt.HTTPStatus = OutcomeSubmitted, rc.VendorID, intOrNull(rc.HTTPStatus)
@@ -700,7 +700,7 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 	}
 	switch {
 	case err == nil:
-		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
+		if err := r.store.MarkDone(store, r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(withPayment(rc.Extra, rc.Payment))); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID, it.receipt.HTTPStatus = OutcomeSubmitted, rc.VendorID, intOrNull(rc.HTTPStatus)
@@ -722,29 +722,30 @@ func (r *pushRun) record(ctx context.Context, it *item, rc connectors.Receipt, e
 		}
 		it.receipt.Outcome, it.receipt.Error = OutcomeWaiting, "not sent yet, the next run tries again: "+err.Error()
 		return nil
-	case errors.Is(err, httpclient.ErrOutcomeUnknown) && !update:
+	case errors.Is(err, connectors.ErrOutcomeUnknown) && !update:
 		return r.afterUnknown(ctx, it, err, retryUnknown)
-	case errors.As(err, &se) && se.StatusCode == 429, errors.Is(err, httpclient.ErrRateLimitWaitTooLong):
+	case errors.Is(err, connectors.ErrNotSent):
 		// The vendor refused before acting: the row is safe to send again.
 		if err := r.notActed(store, it, update); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(429), "rate limited; not sent, will be sent on the next run: "+err.Error(), failRetry
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(connectors.HTTPStatus(err)), "rate limited; not sent, will be sent on the next run: "+err.Error(), failRetry
 		return nil
-	case errors.As(err, &se) && refusesEveryRow(se.StatusCode):
+	case errors.Is(err, connectors.ErrRefused):
 		// Not this row's fault, and no row will fare better: the vendor
 		// refused the credentials or the URL. The row was not acted on, so
 		// it is forgotten (sent on the next run), and the run stops.
 		if err := r.notActed(store, it, update); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(se.StatusCode), "not sent: "+err.Error(), failRetry
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(connectors.HTTPStatus(err)), "not sent: "+err.Error(), failRetry
 		return fmt.Errorf("push stopped%s: %w", authHint(err, "push.config"), err)
-	case errors.As(err, &se) && se.StatusCode >= 400 && se.StatusCode < 500:
-		if err := r.store.MarkFailed(store, r.scope, it.key, se.StatusCode, it.scrubText(err.Error())); err != nil {
+	case errors.Is(err, connectors.ErrRejected):
+		status := connectors.HTTPStatus(err)
+		if err := r.store.MarkFailed(store, r.scope, it.key, status, it.scrubText(err.Error())); err != nil {
 			return err
 		}
-		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(se.StatusCode), err.Error(), failRefused
+		it.receipt.Outcome, it.receipt.HTTPStatus, it.receipt.Error, it.failure = OutcomeFailed, intOrNull(status), err.Error(), failRefused
 		return nil
 	}
 	// Anything else may or may not have reached the vendor: the row stays
@@ -763,7 +764,7 @@ func (r *pushRun) afterUnknown(ctx context.Context, it *item, cause error, retry
 		it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "outcome unknown and the lookup failed; the next run checks again: "+err.Error(), failUnknown
 		return nil
 	case found:
-		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(withPayment(rc.Extra, rc.Payment))); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID = OutcomeSubmitted, rc.VendorID
@@ -817,7 +818,7 @@ func (r *pushRun) resolve(ctx context.Context, it *item) error {
 		it.receipt.Outcome, it.receipt.Error, it.failure = OutcomeFailed, "could not check an interrupted send with the vendor; not resent: "+err.Error(), failUnknown
 		return nil
 	case found:
-		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(rc.Extra)); err != nil {
+		if err := r.store.MarkDone(context.WithoutCancel(ctx), r.scope, it.key, rc.VendorID, rc.HTTPStatus, it.scrubExtra(withPayment(rc.Extra, rc.Payment))); err != nil {
 			return err
 		}
 		it.receipt.Outcome, it.receipt.VendorID = OutcomeSubmitted, rc.VendorID
@@ -953,16 +954,6 @@ func openLocation(ctx context.Context, loc string, opts storage.Options) (io.Rea
 	return st.Open(ctx, key)
 }
 
-// refusesEveryRow reports the statuses that say the request as a whole was
-// refused (credentials, permissions, a wrong URL), not the row in it.
-func refusesEveryRow(status int) bool {
-	switch status {
-	case 401, 403, 404, 405, 407:
-		return true
-	}
-	return false
-}
-
 // notActed undoes the pending mark of a row the vendor certainly did not
 // act on, so the next run sends it. An interrupted update stays pending
 // instead: its ledger entry holds the vendor id, and forgetting it would
@@ -974,4 +965,15 @@ func (r *pushRun) notActed(ctx context.Context, it *item, update bool) error {
 	}
 	_, err := r.store.Forget(ctx, r.scope, it.key)
 	return err
+}
+
+// withPayment adds a row's payment to the vendor values the ledger keeps.
+func withPayment(extra map[string]string, p connectors.Payment) map[string]string {
+	if p.IsZero() {
+		return extra
+	}
+	out := make(map[string]string, len(extra)+3)
+	maps.Copy(out, extra)
+	out["loan_ref"], out["amount"], out["currency"] = p.Loan, p.Amount.String(), p.Currency
+	return out
 }

@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -38,7 +39,7 @@ type PushPlan struct {
 	Concurrency    int
 }
 
-func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
+func resolvePush(ctx context.Context, f *config.File, p *config.Pipeline) *PushPlan {
 	v := f.V
 	pp := &PushPlan{
 		KeyColumns: p.Push.Key, OnChange: p.Push.OnChange, Parquet: p.Push.ReceiptsParquet,
@@ -101,7 +102,7 @@ func resolvePush(f *config.File, p *config.Pipeline) *PushPlan {
 		v.Errorf("push.connector", "connector %s cannot push", pp.Spec.Name)
 		return pp
 	}
-	t, err := pusher.Target(pp.Target)
+	t, err := pusher.Target(ctx, pp.Target)
 	if err != nil {
 		v.Errorf("push.target", "%v", err)
 		return pp

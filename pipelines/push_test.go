@@ -69,7 +69,7 @@ func (e *lumiEnv) pushPlan(concurrency int) *pipelines.Plan {
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(backfillPipeline, concurrency)), 0o644); err != nil {
 		e.t.Fatal(err)
 	}
-	plan, err := pipelines.Load(path, e.env)
+	plan, err := pipelines.Load(e.t.Context(), path, e.env)
 	if err != nil {
 		e.t.Fatalf("load: %v", err)
 	}
@@ -350,7 +350,7 @@ func TestPushWithRefusedCredentialsStopsAndSendsEverythingLater(t *testing.T) {
 	e.writeLeadsCSV(30)
 	path := filepath.Join(e.dir, "backfill.yaml")
 	os.WriteFile(path, []byte(strings.Replace(fmt.Sprintf(backfillPipeline, 2), "${LUMI_PASSWORD}", "wrong-password", 1)), 0o644)
-	bad, err := pipelines.Load(path, e.env)
+	bad, err := pipelines.Load(t.Context(), path, e.env)
 	if err != nil {
 		t.Fatal(err)
 	}

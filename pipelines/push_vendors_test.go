@@ -103,7 +103,7 @@ func TestEveryPushSurvivesACrashBetweenSendAndLedger(t *testing.T) {
 			}
 			defer st.Close()
 			load := func(name string) *pipelines.Plan {
-				plan, err := pipelines.Load(filepath.Join(dir, name), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+				plan, err := pipelines.Load(t.Context(), filepath.Join(dir, name), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 				if err != nil {
 					t.Fatalf("load %s: %v", name, err)
 				}

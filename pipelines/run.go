@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
-	"github.com/leadpipe/leadpipe/connectors/httpclient"
 	"github.com/leadpipe/leadpipe/pipelines/state"
 	"github.com/leadpipe/leadpipe/schema"
 	"github.com/leadpipe/leadpipe/sinks"
@@ -37,7 +36,7 @@ type Options struct {
 	// requests in flight (they stay pending and the next run checks them).
 	Stop <-chan struct{}
 	// Observer sees every HTTP attempt of the run's connector (metrics).
-	Observer func(httpclient.RequestInfo)
+	Observer func(connectors.RequestInfo)
 	// Inspect, when set, sees every batch of a pull as the connector
 	// normalized it (stamped, funding dates filled), before the transforms:
 	// what a vendor fills, whatever the privacy policy then keeps. For

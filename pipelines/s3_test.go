@@ -316,7 +316,7 @@ func TestBackfillCSVReadFromS3Integration(t *testing.T) {
 	if err := os.WriteFile(path, []byte(s3BackfillPipeline), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := pipelines.Load(path, env)
+	plan, err := pipelines.Load(t.Context(), path, env)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func TestARenameIsRefusedBeforeAnythingIsWritten(t *testing.T) {
 			if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			renamed, err := pipelines.Load(path, e.env)
+			renamed, err := pipelines.Load(t.Context(), path, e.env)
 			if err != nil {
 				t.Fatal(err)
 			}

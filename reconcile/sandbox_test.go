@@ -59,7 +59,7 @@ func TestReconcileSandboxIntegration(t *testing.T) {
 	defer store.Close()
 	runExample := func(name string) {
 		t.Helper()
-		plan, err := pipelines.Load(filepath.Join("..", "examples", name), config.LookupEnv(lookup))
+		plan, err := pipelines.Load(t.Context(), filepath.Join("..", "examples", name), config.LookupEnv(lookup))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -63,6 +63,7 @@ func main() {
 }
 
 func run(n int, limit float64, latency time.Duration, conc int) error {
+	ctx := context.Background() // a benchmark program: the root of its runs
 	srv := lumitest.New(sandbox.Options{Seed: 1, Size: -1})
 	srv.Faults().SetLatency(latency)
 	hs := httptest.NewServer(srv)
@@ -84,7 +85,7 @@ func run(n int, limit float64, latency time.Duration, conc int) error {
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(pipeline, hs.URL, lumitest.Username, lumitest.Password, limit, conc)), 0o644); err != nil {
 		return err
 	}
-	plan, err := pipelines.Load(path, config.OSEnv)
+	plan, err := pipelines.Load(ctx, path, config.OSEnv)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func run(n int, limit float64, latency time.Duration, conc int) error {
 	}
 	defer store.Close()
 	start := time.Now()
-	sum, err := pipelines.Run(context.Background(), plan, store, pipelines.Options{})
+	sum, err := pipelines.Run(ctx, plan, store, pipelines.Options{})
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 			}
 			for _, name := range examples.Demo {
 				path := filepath.Join(dir, "pipelines", name)
-				plan, err := pipelines.Load(path, lookup)
+				plan, err := pipelines.Load(cmd.Context(), path, lookup)
 				if err != nil {
 					return fmt.Errorf("example %s: %w", name, err)
 				}

@@ -31,7 +31,7 @@ from the iute source or push of the pipeline file.`,
 			if pipeline == "" || amount == "" || months == 0 {
 				return withCode(exitInvalid, fmt.Errorf("--pipeline, --amount and --months are required"))
 			}
-			plan, err := pipelines.Load(pipeline, config.OSEnv)
+			plan, err := pipelines.Load(cmd.Context(), pipeline, config.OSEnv)
 			if err != nil {
 				return err
 			}

@@ -68,7 +68,7 @@ Exit status: 0, or 4 with --fail-on-exceptions when there is any exception;
 			now := time.Now()
 			var o reconcile.Options
 			if len(args) == 1 {
-				plan, err := pipelines.Load(args[0], config.OSEnv)
+				plan, err := pipelines.Load(cmd.Context(), args[0], config.OSEnv)
 				if err != nil {
 					return err
 				}

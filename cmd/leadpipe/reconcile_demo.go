@@ -20,7 +20,7 @@ func runDemoReconcile(cmd *cobra.Command, g *globals, dir, lake string, env map[
 	env["LEADPIPE_REPORTS"] = lake + "/reports"
 	env["LEADPIPE_REPORT_DATE"] = "today"
 	path := filepath.Join(dir, "pipelines", "reconcile.yaml")
-	plan, err := pipelines.Load(path, lookup)
+	plan, err := pipelines.Load(cmd.Context(), path, lookup)
 	if err != nil {
 		return fmt.Errorf("example reconcile.yaml: %w", err)
 	}

@@ -111,7 +111,7 @@ alerts on nothing.`,
 }
 
 func runOne(cmd *cobra.Command, g *globals, path string, opts pipelines.Options, alerts *daemon.Alerter) error {
-	plan, err := pipelines.Load(path, config.OSEnv)
+	plan, err := pipelines.Load(cmd.Context(), path, config.OSEnv)
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ whether it is stale, and answers 503 when one is failing or stale (unless
 				loc, err := g.stateLocation(f)
 				return loc.Path, err
 			}
-			d, err := daemon.New(o, args)
+			d, err := daemon.New(cmd.Context(), o, args)
 			if err != nil {
 				return daemonError(err)
 			}

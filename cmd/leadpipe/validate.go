@@ -69,7 +69,7 @@ Exit status: 0 when every file is valid, 2 when any is not.`,
 
 // validateOne checks one pipeline file and prints what is fine about it.
 func validateOne(cmd *cobra.Command, g *globals, path string, env config.LookupEnv, noEnv bool) config.Problems {
-	plan, err := pipelines.Load(path, env)
+	plan, err := pipelines.Load(cmd.Context(), path, env)
 	var probs config.Problems
 	switch {
 	case errors.As(err, &probs):

@@ -106,7 +106,7 @@ func pushFields(t *testing.T, spec *connectors.Spec) []string {
 	}
 	var out []string
 	for _, ts := range spec.Targets {
-		tg, err := p.Target(ts.Name)
+		tg, err := p.Target(t.Context(), ts.Name)
 		if err != nil {
 			// A target that needs settings a bare config lacks
 			// (iute's agreements directory) sends no personal fields

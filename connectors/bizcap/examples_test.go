@@ -57,7 +57,7 @@ func TestExamplePullAndSample(t *testing.T) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			e := start(t, 120)
 			dir := t.TempDir()
-			plan, err := pipelines.Load(path, e.pipelineEnv(filepath.Join(dir, "lake")))
+			plan, err := pipelines.Load(t.Context(), path, e.pipelineEnv(filepath.Join(dir, "lake")))
 			if err != nil {
 				t.Fatalf("load: %v", err)
 			}
@@ -76,7 +76,7 @@ func TestExampleBackfill(t *testing.T) {
 	e := start(t, 20)
 	dir := t.TempDir()
 	lake := filepath.Join(dir, "lake")
-	plan, err := pipelines.Load("../../examples/backfill-bizcap.yaml", e.pipelineEnv(lake))
+	plan, err := pipelines.Load(t.Context(), "../../examples/backfill-bizcap.yaml", e.pipelineEnv(lake))
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}

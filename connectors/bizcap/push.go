@@ -139,7 +139,7 @@ func isCreateField(name string) bool {
 }
 
 // Target returns a push target: "leads".
-func (k *connector) Target(name string) (connectors.Target, error) {
+func (k *connector) Target(ctx context.Context, name string) (connectors.Target, error) {
 	if name != "leads" {
 		return nil, fmt.Errorf("bizcap has no push target %q (targets: leads)", name)
 	}
@@ -215,7 +215,7 @@ func cleanPhone(s string) string {
 // international phones with a leading "+", numbers without commas, the exact
 // enumerations, dates, text of at most 255 characters, and well-formed ABN,
 // ACN and NZBN.
-func (t *leadsTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *leadsTarget) Validate(_ context.Context, rec connectors.Record) []connectors.FieldError {
 	var errs []connectors.FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, connectors.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})

@@ -61,7 +61,7 @@ func (e *env) pusher(t *testing.T, extra string) *pusher {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { connectors.CloseQuietly(conn) })
-	tgt, err := conn.(connectors.Pusher).Target("leads")
+	tgt, err := conn.(connectors.Pusher).Target(t.Context(), "leads")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestFieldsDeclareTheDatapoints(t *testing.T) {
 	if !slices.Equal(byName["loanPurpose"].Enum, bizcap.LoanPurposes) || byName["phone"].Format != "e164" {
 		t.Errorf("enum or format missing: %+v %+v", byName["loanPurpose"], byName["phone"])
 	}
-	if _, err := p.conn.(connectors.Pusher).Target("deals"); err == nil {
+	if _, err := p.conn.(connectors.Pusher).Target(t.Context(), "deals"); err == nil {
 		t.Error("a deals target exists")
 	}
 	// With convert_national_phones, phones are TypePhone for the mapping
@@ -161,7 +161,7 @@ func TestFieldsDeclareTheDatapoints(t *testing.T) {
 	}
 	// required_fields relaxes the defaults, never below first and last name.
 	relaxed := e.pusher(t, "required_fields: [firstName]\n")
-	errs := relaxed.Validate(connectors.Record{Row: 1, Fields: map[string]any{"firstName": "Ann", "lastName": "Lee"}})
+	errs := relaxed.Validate(t.Context(), connectors.Record{Row: 1, Fields: map[string]any{"firstName": "Ann", "lastName": "Lee"}})
 	if len(errs) != 0 {
 		t.Errorf("relaxed required fields: %v", errs)
 	}
@@ -207,7 +207,7 @@ func TestValidateRejectsWithRowAndReason(t *testing.T) {
 	}
 	var rejects, want []string
 	for _, tc := range cases {
-		for _, fe := range p.Validate(tc.rec) {
+		for _, fe := range p.Validate(t.Context(), tc.rec) {
 			rejects = append(rejects, fmt.Sprintf("row %d: %s: %s", tc.rec.Row, fe.Field, fe.Msg))
 		}
 		for _, w := range tc.want {
@@ -232,7 +232,7 @@ func TestSendCreatesTheLead(t *testing.T) {
 	e := start(t, 10)
 	p := e.pusher(t, "")
 	rec := good(1)
-	if errs := p.Validate(rec); len(errs) != 0 {
+	if errs := p.Validate(t.Context(), rec); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	rc, err := p.Send(context.Background(), rec, "row-key-0001")
@@ -291,7 +291,7 @@ func TestVendorRejectIsRejectedError(t *testing.T) {
 	before := e.srv.AcceptedCount(bizcaptest.KindCreateLead)
 	// The sandbox knows its brokers; an unknown brokerId is a 400.
 	rec := with(good(7), "brokerId", "0b0b0b0b-0000-4000-8000-000000000000")
-	if errs := p.Validate(rec); len(errs) != 0 {
+	if errs := p.Validate(t.Context(), rec); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	_, err := p.Send(context.Background(), rec, "k-7")
@@ -400,7 +400,7 @@ func TestAttachmentsAreUploadedAfterTheLead(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := with(good(1), "attachments.bank_statements", stmt, "attachments.proof_of_identity", id)
-	if errs := p.Validate(rec); len(errs) != 0 {
+	if errs := p.Validate(t.Context(), rec); len(errs) != 0 {
 		t.Fatal(errs)
 	}
 	rc, err := p.Send(context.Background(), rec, "row-with-files")

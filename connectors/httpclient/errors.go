@@ -6,22 +6,29 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/leadpipe/leadpipe/connectors/outcome"
 )
 
 // Sentinel errors. Errors returned by Client.Do wrap them with %w, so test
-// them with errors.Is.
+// them with errors.Is. Errors also answer errors.Is for the outcomes of
+// package connectors (connectors/outcome) their status says: a
+// *StatusError with 429 is connectors.ErrNotSent, 401 and 403
+// connectors.ErrCredentials, and so on (outcome.ForStatus).
 var (
 	// ErrOutcomeUnknown means a non-idempotent request (a POST that creates
 	// something) may have reached the vendor, and the client cannot tell
 	// whether the vendor acted on it: the connection dropped after the
 	// request was written, the attempt timed out waiting for the response, or
 	// the vendor answered 5xx. It is never retried. The push engine must look
-	// the row up at the vendor before sending it again.
-	ErrOutcomeUnknown = errors.New("outcome unknown: the request may have reached the vendor")
+	// the row up at the vendor before sending it again. It is
+	// connectors.ErrOutcomeUnknown.
+	ErrOutcomeUnknown = outcome.ErrOutcomeUnknown
 
 	// ErrRateLimitWaitTooLong means the vendor asked the client to wait
 	// (Retry-After, X-RateLimit-Reset) longer than Config.MaxWait. The error
-	// message says how long the vendor asked for.
+	// message says how long the vendor asked for. Nothing was sent: the
+	// error is connectors.ErrNotSent too.
 	ErrRateLimitWaitTooLong = errors.New("rate limit wait too long")
 
 	// ErrMalformedResponse means a 2xx response body could not be decoded
@@ -68,6 +75,14 @@ func (e *StatusError) Error() string {
 	return b.String()
 }
 
+// Is says which outcome of package connectors the status is
+// (outcome.ForStatus): errors.Is(err, connectors.ErrRejected) holds for a
+// 422.
+func (e *StatusError) Is(target error) bool { return outcome.Is(e.StatusCode, target) }
+
+// HTTPCode is the status, for receipts (outcome.Coded).
+func (e *StatusError) HTTPCode() int { return e.StatusCode }
+
 func statusText(code int) string {
 	if t := http.StatusText(code); t != "" {
 		return t
@@ -110,3 +125,11 @@ func (e *waitTooLong) Error() string {
 }
 
 func (e *waitTooLong) Unwrap() error { return ErrRateLimitWaitTooLong }
+
+// Is: the request was not sent (or the vendor said 429 and asked for the
+// long wait): safe to send again.
+func (e *waitTooLong) Is(target error) bool { return target == outcome.ErrNotSent }
+
+// HTTPCode: a rate limit, whether the vendor's answer or the client's own
+// pacing held the request back.
+func (e *waitTooLong) HTTPCode() int { return http.StatusTooManyRequests }

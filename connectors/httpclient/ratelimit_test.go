@@ -249,23 +249,41 @@ func TestProactivePacingZero429s(t *testing.T) {
 	}
 }
 
+// TestRateLimit checks the client's own rate limit on an injected clock:
+// the limiter must hold each request after the first for exactly its
+// interval, whatever the machine's load (no wall-clock assertion).
 func TestRateLimit(t *testing.T) {
 	srv := newScripted(t, ok("{}"))
-	c := httpclient.New(httpclient.Config{Vendor: "bizcap", RateLimit: 20, Burst: 1})
+	clk := newFakeClock()
+	start := clk.Now()
+	cfg := fakeConfig(clk)
+	cfg.Vendor, cfg.RateLimit, cfg.Burst = "bizcap", 20, 1
+	c := httpclient.New(cfg)
 	const n = 10
-	start := time.Now()
 	for range n {
 		if _, err := c.Do(context.Background(), &httpclient.Request{URL: srv.URL}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// n requests at 20/s with a burst of 1 need at least (n-1)/20 s. Only a
-	// lower bound: a loaded machine may be slower.
-	if elapsed := time.Since(start); elapsed < 400*time.Millisecond {
-		t.Fatalf("%d requests at 20/s took %v", n, elapsed)
+	// n requests at 20/s with a burst of 1: the first goes at once, each
+	// other one waits 1/20 s.
+	sleeps := clk.Sleeps()
+	if len(sleeps) != n-1 {
+		t.Fatalf("%d requests at 20/s slept %d times (%v), want %d", n, len(sleeps), sleeps, n-1)
 	}
-	if st := c.Stats(); st.RateLimitWait < 400*time.Millisecond {
-		t.Fatalf("rate limit wait %v", st.RateLimitWait)
+	for i, d := range sleeps {
+		if d != 50*time.Millisecond {
+			t.Fatalf("wait %d was %v, want 50ms (all: %v)", i+1, d, sleeps)
+		}
+	}
+	if got := clk.Now().Sub(start); got != time.Duration(n-1)*50*time.Millisecond {
+		t.Fatalf("the requests spanned %v of the clock, want %v", got, time.Duration(n-1)*50*time.Millisecond)
+	}
+	if st := c.Stats(); st.RateLimitWait != time.Duration(n-1)*50*time.Millisecond || st.Requests != n {
+		t.Fatalf("stats %+v: want %d requests and %v of rate limit wait", st, n, time.Duration(n-1)*50*time.Millisecond)
+	}
+	if srv.Count() != n {
+		t.Fatalf("server saw %d requests, want %d", srv.Count(), n)
 	}
 }
 

@@ -107,7 +107,7 @@ func TestShippedPipelinesAreValid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tg, err := conn.(connectors.Pusher).Target(x.target)
+			tg, err := conn.(connectors.Pusher).Target(t.Context(), x.target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -179,8 +179,8 @@ func (x *example) records(t *testing.T, fields []connectors.Field) map[string]co
 }
 
 // outcome runs one record through a target as the engine would.
-func outcome(tg connectors.Target, r connectors.Record) string {
-	if p := tg.Validate(r); len(p) > 0 {
+func outcome(ctx context.Context, tg connectors.Target, r connectors.Record) string {
+	if p := tg.Validate(ctx, r); len(p) > 0 {
 		var fs []string
 		for _, e := range p {
 			fs = append(fs, e.Field)
@@ -188,7 +188,7 @@ func outcome(tg connectors.Target, r connectors.Record) string {
 		slices.Sort(fs)
 		return "invalid " + strings.Join(fs, ",")
 	}
-	_, err := tg.Send(context.Background(), r, "row-"+strconv.Itoa(r.Row))
+	_, err := tg.Send(ctx, r, "row-"+strconv.Itoa(r.Row))
 	var rej *connectors.RejectedError
 	switch {
 	case err == nil:
@@ -223,7 +223,7 @@ func TestExamplesAgainstTheDemoSandbox(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d", name, len(recs), len(want))
 		}
 		for key, r := range recs {
-			if got := outcome(tg, r); got != want[key] {
+			if got := outcome(t.Context(), tg, r); got != want[key] {
 				t.Errorf("%s %s: %s, want %s", name, key, got, want[key])
 			}
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/connectors"
 	"github.com/leadpipe/leadpipe/connectors/httpclient"
+	"github.com/leadpipe/leadpipe/schema"
 )
 
 // ErrCashReleaseNotAllowed is returned by the cash_releases target when
@@ -28,10 +29,9 @@ var ErrCashReleaseNotAllowed = fmt.Errorf("cash release is not allowed (yet) for
 // MaxFileBytes bounds one uploaded file.
 const MaxFileBytes = 10 << 20
 
-// Target returns a push target.
-func (k *connector) Target(name string) (connectors.Target, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+// Target returns a push target, once the refs the config imports are in
+// the state store.
+func (k *connector) Target(ctx context.Context, name string) (connectors.Target, error) {
 	if err := k.refs.importConfigRefs(ctx); err != nil {
 		return nil, err
 	}
@@ -59,12 +59,10 @@ func (k *connector) Target(name string) (connectors.Target, error) {
 // checkKnown adds a problem when ref is not a loan ref leadpipe knows: a
 // mistyped ref could repay, release or cancel another client's loan (refs
 // are sequential across all of Iute's partners).
-func (k *connector) checkKnown(p *problems, field, ref string) {
+func (k *connector) checkKnown(ctx context.Context, p *problems, field, ref string) {
 	if ref == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	ok, err := k.refs.known(ctx, ref)
 	switch {
 	case err != nil:
@@ -222,7 +220,7 @@ func (t *loansTarget) form(rec connectors.Record) (url.Values, map[string]string
 }
 
 // Validate applies every documented rule of new/loan.
-func (t *loansTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *loansTarget) Validate(ctx context.Context, rec connectors.Record) []connectors.FieldError {
 	_, _, p := t.form(rec)
 	return p
 }
@@ -322,11 +320,11 @@ func (t *repaymentsTarget) Fields() []connectors.Field {
 	}
 }
 
-func (t *repaymentsTarget) params(rec connectors.Record) (url.Values, problems) {
+func (t *repaymentsTarget) params(ctx context.Context, rec connectors.Record) (url.Values, problems) {
 	var p problems
 	ref, msg := loanRef(rec, "loanRef")
 	p.add("loanRef", msg)
-	t.k.checkKnown(&p, "loanRef", ref)
+	t.k.checkKnown(ctx, &p, "loanRef", ref)
 	q := url.Values{"loanRef": {ref}}
 	switch d, ok, msg := date(rec, "date"); {
 	case msg != "":
@@ -344,15 +342,15 @@ func (t *repaymentsTarget) params(rec connectors.Record) (url.Values, problems) 
 
 // Validate checks the ref (a whole number leadpipe knows), the date and a
 // positive amount with at most two decimals.
-func (t *repaymentsTarget) Validate(rec connectors.Record) []connectors.FieldError {
-	_, p := t.params(rec)
+func (t *repaymentsTarget) Validate(ctx context.Context, rec connectors.Record) []connectors.FieldError {
+	_, p := t.params(ctx, rec)
 	return p
 }
 
 // Send inserts the repayment. The GET is not idempotent: a dropped
 // connection is an unknown outcome, never retried.
 func (t *repaymentsTarget) Send(ctx context.Context, rec connectors.Record, _ string) (connectors.Receipt, error) {
-	q, p := t.params(rec)
+	q, p := t.params(ctx, rec)
 	if len(p) > 0 {
 		return connectors.Receipt{}, fmt.Errorf("iute: row %d is not valid: %v", rec.Row, p[0])
 	}
@@ -360,19 +358,26 @@ func (t *repaymentsTarget) Send(ctx context.Context, rec connectors.Record, _ st
 	if err != nil {
 		return connectors.Receipt{}, t.k.c.sendError(fmt.Sprintf("insert iute repayment of row %d on loan %s", rec.Row, q.Get("loanRef")), resp, err, fieldSet(t.Fields()), "loanRef")
 	}
-	return connectors.Receipt{VendorID: q.Get("loanRef"), HTTPStatus: resp.StatusCode, Extra: t.extra(q)}, nil
+	kept := t.kept(q)
+	return connectors.Receipt{VendorID: q.Get("loanRef"), HTTPStatus: resp.StatusCode, Payment: kept.Payment, Extra: kept.Extra}, nil
 }
 
-func (t *repaymentsTarget) extra(q url.Values) map[string]string {
-	return map[string]string{"loan_ref": q.Get("loanRef"), "date": q.Get("date"), "amount": q.Get("amount"), "currency": t.k.cfg.Currency}
+// kept is the repayment as the ledger keeps it: the loan, amount and
+// currency typed, the date as sent.
+func (t *repaymentsTarget) kept(q url.Values) connectors.Kept {
+	amount, _ := schema.ParseMoney(q.Get("amount")) // amount() checked it: an invalid one is null
+	return connectors.Kept{
+		Payment: connectors.Payment{Loan: q.Get("loanRef"), Amount: amount, Currency: t.k.cfg.Currency},
+		Extra:   map[string]string{"date": q.Get("date")},
+	}
 }
 
 // Keep gives the ledger the repayment's loan, date and amount before it is
 // sent: Iute gives repayments no id, so when the answer is lost these are
 // what a person and the report compare with the loan's repaid balance.
-func (t *repaymentsTarget) Keep(rec connectors.Record) map[string]string {
-	q, _ := t.params(rec)
-	return t.extra(q)
+func (t *repaymentsTarget) Keep(ctx context.Context, rec connectors.Record) connectors.Kept {
+	q, _ := t.params(ctx, rec)
+	return t.kept(q)
 }
 
 // Lookup: Iute gives repayments no id, and loan/info shows only the total
@@ -407,11 +412,11 @@ func (t *cashReleaseTarget) Fields() []connectors.Field {
 	}
 }
 
-func (t *cashReleaseTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *cashReleaseTarget) Validate(ctx context.Context, rec connectors.Record) []connectors.FieldError {
 	var p problems
 	ref, msg := loanRef(rec, "loanRef")
 	p.add("loanRef", msg)
-	t.k.checkKnown(&p, "loanRef", ref)
+	t.k.checkKnown(ctx, &p, "loanRef", ref)
 	if rec.Has("loan_amount") {
 		_, msg := amount(rec, "loan_amount")
 		p.add("loan_amount", msg)
@@ -422,7 +427,7 @@ func (t *cashReleaseTarget) Validate(rec connectors.Record) []connectors.FieldEr
 // Send asks allow/cash/release first and confirms only when it says
 // allowed (and the optional PIN and amount match).
 func (t *cashReleaseTarget) Send(ctx context.Context, rec connectors.Record, _ string) (connectors.Receipt, error) {
-	if p := t.Validate(rec); len(p) > 0 {
+	if p := t.Validate(ctx, rec); len(p) > 0 {
 		return connectors.Receipt{}, fmt.Errorf("iute: row %d is not valid: %v", rec.Row, p[0])
 	}
 	ref, _ := loanRef(rec, "loanRef")
@@ -489,18 +494,18 @@ func (t *cancelTarget) Fields() []connectors.Field {
 	return []connectors.Field{{Name: "loanRef", Type: connectors.TypeInteger, Required: true, Doc: "ref of the application to withdraw; must be known to leadpipe"}}
 }
 
-func (t *cancelTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *cancelTarget) Validate(ctx context.Context, rec connectors.Record) []connectors.FieldError {
 	var p problems
 	ref, msg := loanRef(rec, "loanRef")
 	p.add("loanRef", msg)
-	t.k.checkKnown(&p, "loanRef", ref)
+	t.k.checkKnown(ctx, &p, "loanRef", ref)
 	return p
 }
 
 // Send checks that the application is NEW (check/status false) or APPROVED
 // (true, and cash release not yet allowed), then cancels it.
 func (t *cancelTarget) Send(ctx context.Context, rec connectors.Record, _ string) (connectors.Receipt, error) {
-	if p := t.Validate(rec); len(p) > 0 {
+	if p := t.Validate(ctx, rec); len(p) > 0 {
 		return connectors.Receipt{}, fmt.Errorf("iute: row %d is not valid: %v", rec.Row, p[0])
 	}
 	ref, _ := loanRef(rec, "loanRef")
@@ -590,11 +595,11 @@ func (t *agreementTarget) Fields() []connectors.Field {
 	}
 }
 
-func (t *agreementTarget) params(rec connectors.Record) (string, string, problems) {
+func (t *agreementTarget) params(ctx context.Context, rec connectors.Record) (string, string, problems) {
 	var p problems
 	ref, msg := loanRef(rec, "loanRef")
 	p.add("loanRef", msg)
-	t.k.checkKnown(&p, "loanRef", ref)
+	t.k.checkKnown(ctx, &p, "loanRef", ref)
 	lang := text(rec, "lang")
 	if lang == "" {
 		lang = t.k.cfg.AgreementLang
@@ -608,8 +613,8 @@ func (t *agreementTarget) params(rec connectors.Record) (string, string, problem
 	return ref, strings.ToLower(lang), p
 }
 
-func (t *agreementTarget) Validate(rec connectors.Record) []connectors.FieldError {
-	_, _, p := t.params(rec)
+func (t *agreementTarget) Validate(ctx context.Context, rec connectors.Record) []connectors.FieldError {
+	_, _, p := t.params(ctx, rec)
 	return p
 }
 
@@ -619,7 +624,7 @@ func (t *agreementTarget) file(ref, lang string) string {
 
 // Send downloads the agreement and writes it atomically.
 func (t *agreementTarget) Send(ctx context.Context, rec connectors.Record, _ string) (connectors.Receipt, error) {
-	ref, lang, p := t.params(rec)
+	ref, lang, p := t.params(ctx, rec)
 	if len(p) > 0 {
 		return connectors.Receipt{}, fmt.Errorf("iute: row %d is not valid: %v", rec.Row, p[0])
 	}
@@ -642,8 +647,8 @@ func (t *agreementTarget) Send(ctx context.Context, rec connectors.Record, _ str
 }
 
 // Lookup finds the PDF already saved.
-func (t *agreementTarget) Lookup(_ context.Context, rec connectors.Record, _ string, _ time.Time) (connectors.Receipt, bool, error) {
-	ref, lang, p := t.params(rec)
+func (t *agreementTarget) Lookup(ctx context.Context, rec connectors.Record, _ string, _ time.Time) (connectors.Receipt, bool, error) {
+	ref, lang, p := t.params(ctx, rec)
 	if len(p) > 0 {
 		return connectors.Receipt{}, false, fmt.Errorf("iute: row %d is not valid: %v", rec.Row, p[0])
 	}
@@ -702,11 +707,11 @@ func (t *filesTarget) Fields() []connectors.Field {
 	}
 }
 
-func (t *filesTarget) params(rec connectors.Record) (string, map[string]string, problems) {
+func (t *filesTarget) params(ctx context.Context, rec connectors.Record) (string, map[string]string, problems) {
 	var p problems
 	ref, msg := loanRef(rec, "loan_ref")
 	p.add("loan_ref", msg)
-	t.k.checkKnown(&p, "loan_ref", ref)
+	t.k.checkKnown(ctx, &p, "loan_ref", ref)
 	files := map[string]string{}
 	for _, f := range []string{"loan_agreement", "bank_statement"} {
 		loc, msg := fileField(rec, f, true)
@@ -716,13 +721,13 @@ func (t *filesTarget) params(rec connectors.Record) (string, map[string]string, 
 	return ref, files, p
 }
 
-func (t *filesTarget) Validate(rec connectors.Record) []connectors.FieldError {
-	_, _, p := t.params(rec)
+func (t *filesTarget) Validate(ctx context.Context, rec connectors.Record) []connectors.FieldError {
+	_, _, p := t.params(ctx, rec)
 	return p
 }
 
 func (t *filesTarget) Send(ctx context.Context, rec connectors.Record, _ string) (connectors.Receipt, error) {
-	ref, files, p := t.params(rec)
+	ref, files, p := t.params(ctx, rec)
 	if len(p) > 0 {
 		return connectors.Receipt{}, fmt.Errorf("iute: row %d is not valid: %v", rec.Row, p[0])
 	}

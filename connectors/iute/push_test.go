@@ -32,7 +32,7 @@ func day(s string) connectors.Date {
 
 func (e *env) target(t *testing.T, cfg *iute.Config, name string) connectors.Target {
 	t.Helper()
-	tg, err := e.connector(t, cfg, nil).(connectors.Pusher).Target(name)
+	tg, err := e.connector(t, cfg, nil).(connectors.Pusher).Target(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestLoansTargetValidation(t *testing.T) {
 			map[string]string{"gsm": "", "phone_home": "", "town": "", "loan_amount": "", "loan_duration": ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := fieldsOf(tg.Validate(rec(tc.fields)))
+			got := fieldsOf(tg.Validate(t.Context(), rec(tc.fields)))
 			if len(got) != len(tc.want) {
 				t.Fatalf("problems %v, want fields %v", got, tc.want)
 			}
@@ -281,13 +281,13 @@ func TestRepaymentsTarget(t *testing.T) {
 			{"no date", with(ok, "date", nil), "date", "is required"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				got := fieldsOf(tg.Validate(rec(tc.fields)))
+				got := fieldsOf(tg.Validate(t.Context(), rec(tc.fields)))
 				if len(got) != 1 || !strings.Contains(got[tc.field], tc.part) {
 					t.Errorf("problems %v, want %s: %s", got, tc.field, tc.part)
 				}
 			})
 		}
-		if p := tg.Validate(rec(ok)); len(p) != 0 {
+		if p := tg.Validate(t.Context(), rec(ok)); len(p) != 0 {
 			t.Errorf("a valid row has problems %v", p)
 		}
 	})
@@ -452,7 +452,7 @@ func TestAgreementTarget(t *testing.T) {
 	e := start(t, 30)
 	spec, _ := connectors.Lookup("iute")
 	conn, _ := spec.New(e.config(t, e.refsYAML()), connectors.Env{Refs: e.refs})
-	if _, err := conn.(connectors.Pusher).Target(iute.TargetAgreements); err == nil || !strings.Contains(err.Error(), "agreements_dir") {
+	if _, err := conn.(connectors.Pusher).Target(t.Context(), iute.TargetAgreements); err == nil || !strings.Contains(err.Error(), "agreements_dir") {
 		t.Errorf("no agreements_dir: %v", err)
 	}
 	dir := filepath.Join(t.TempDir(), "agreements")
@@ -479,7 +479,7 @@ func TestAgreementTarget(t *testing.T) {
 	if !errors.As(err, &rej) || !strings.Contains(rej.Reason, "not approved") {
 		t.Errorf("agreement of a NEW loan: %v", err)
 	}
-	if p := fieldsOf(tg.Validate(rec(map[string]any{"loanRef": int64(approved[0]), "lang": "albanian"}))); p["lang"] == "" {
+	if p := fieldsOf(tg.Validate(t.Context(), rec(map[string]any{"loanRef": int64(approved[0]), "lang": "albanian"}))); p["lang"] == "" {
 		t.Errorf("a bad lang passed: %v", p)
 	}
 }
@@ -494,7 +494,7 @@ func TestLoanFilesTarget(t *testing.T) {
 		}
 	}
 	approved := loansIn(e, iutetest.StatusApproved)
-	p := fieldsOf(tg.Validate(rec(map[string]any{"loan_ref": int64(approved[0]), "loan_agreement": "a.docx"})))
+	p := fieldsOf(tg.Validate(t.Context(), rec(map[string]any{"loan_ref": int64(approved[0]), "loan_agreement": "a.docx"})))
 	if !strings.Contains(p["loan_agreement"], "jpg or pdf") || !strings.Contains(p["bank_statement"], "is required") {
 		t.Errorf("problems %v", p)
 	}

@@ -20,7 +20,7 @@ func engineEnv(t *testing.T, e *env, name string) (*pipelines.Plan, *state.Store
 	t.Helper()
 	vars := e.srv.Env(e.http.URL)
 	vars["LEADPIPE_LAKE"] = t.TempDir()
-	plan, err := pipelines.Load(filepath.Join(examplesDir, name), func(k string) (string, bool) {
+	plan, err := pipelines.Load(t.Context(), filepath.Join(examplesDir, name), func(k string) (string, bool) {
 		v, ok := vars[k]
 		return v, ok
 	})

@@ -92,7 +92,7 @@ func TestBackfillExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tgt, err := conn.(connectors.Pusher).Target(p.Push.Target)
+	tgt, err := conn.(connectors.Pusher).Target(t.Context(), p.Push.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestBackfillExample(t *testing.T) {
 			}
 			r.Fields[k] = v
 		}
-		for _, fe := range tgt.Validate(r) {
+		for _, fe := range tgt.Validate(t.Context(), r) {
 			problems = append(problems, fe.Error())
 		}
 		if len(problems) > 0 {

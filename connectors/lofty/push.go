@@ -23,7 +23,7 @@ import (
 )
 
 // Target returns the push target "leads".
-func (k *connector) Target(name string) (connectors.Target, error) {
+func (k *connector) Target(ctx context.Context, name string) (connectors.Target, error) {
 	if name != "leads" {
 		return nil, fmt.Errorf("lofty has no push target %q (targets: leads)", name)
 	}
@@ -136,7 +136,7 @@ func (t *leadTarget) field(name string) (connectors.Field, bool) {
 
 // Validate applies every documented LeadRequest rule, and the rules the
 // exactly-once lookup needs, and returns every problem.
-func (t *leadTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *leadTarget) Validate(_ context.Context, rec connectors.Record) []connectors.FieldError {
 	var errs []connectors.FieldError
 	add := func(field, format string, args ...any) {
 		errs = append(errs, connectors.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})

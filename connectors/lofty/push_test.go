@@ -30,7 +30,7 @@ func newTarget(t testing.TB, cfgText string) (connectors.Target, connectors.Stat
 	if err != nil {
 		t.Fatal(err)
 	}
-	tgt, err := conn.(connectors.Pusher).Target("leads")
+	tgt, err := conn.(connectors.Pusher).Target(t.Context(), "leads")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestPushFields(t *testing.T) {
 	}
 	spec, _ := connectors.Lookup("lofty")
 	conn, _ := spec.New(connectortest.Config(t, "lofty", e.baseConfig("")), connectors.Env{})
-	if _, err := conn.(connectors.Pusher).Target("deals"); err == nil || !strings.Contains(err.Error(), "leads") {
+	if _, err := conn.(connectors.Pusher).Target(t.Context(), "deals"); err == nil || !strings.Contains(err.Error(), "leads") {
 		t.Errorf("unknown target: %v", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestPushValidation(t *testing.T) {
 			[]string{"emails", "leadType", "stage"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			errs := tc.target.Validate(rec(1, tc.fields))
+			errs := tc.target.Validate(t.Context(), rec(1, tc.fields))
 			var got []string
 			for _, fe := range errs {
 				got = append(got, fe.Field)
@@ -125,7 +125,7 @@ func TestPushSendCreatesTheLead(t *testing.T) {
 	r := rec(2, map[string]any{"firstName": "Ana", "lastName": "Silva", "emails": []string{"ana.silva@example.com"},
 		"phones": []string{"(480) 555-0199"}, "birthday": connectors.Date{Time: time.Date(1985, 3, 4, 0, 0, 0, 0, time.UTC)},
 		"stage": "Qualified", "leadType": int64(2), "tags": []string{"sba"}, "custom.Loan Amount": "$75,000", "hideVendorId": int64(1)})
-	if errs := tgt.Validate(r); len(errs) > 0 {
+	if errs := tgt.Validate(t.Context(), r); len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	rc, err := tgt.Send(context.Background(), r, "row-key-2")
@@ -227,7 +227,7 @@ func TestPushRejectedByLofty(t *testing.T) {
 	// Valid for leadpipe (the team's members are not known offline), not
 	// for Lofty.
 	r := rec(4, map[string]any{"firstName": "Bo", "emails": []string{"bo@example.com"}, "assignedUserId": int64(999)})
-	if errs := tgt.Validate(r); len(errs) > 0 {
+	if errs := tgt.Validate(t.Context(), r); len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	_, err := tgt.Send(context.Background(), r, "k4")
@@ -316,7 +316,7 @@ func TestPushKeyTag(t *testing.T) {
 	cfg := e.baseConfig("key_tag: 'lp:'\n")
 	tgt, _ := newTarget(t, cfg)
 	r := rec(9, map[string]any{"firstName": "Only", "lastName": "Name", "tags": []string{"vip"}})
-	if errs := tgt.Validate(r); len(errs) > 0 {
+	if errs := tgt.Validate(t.Context(), r); len(errs) > 0 {
 		t.Fatal(errs)
 	}
 	since := e.clock()

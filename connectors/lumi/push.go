@@ -17,7 +17,7 @@ import (
 )
 
 // Target returns a push target. Lumi has one: "leads" (create lead).
-func (k *connector) Target(name string) (connectors.Target, error) {
+func (k *connector) Target(ctx context.Context, name string) (connectors.Target, error) {
 	if name != "leads" {
 		return nil, fmt.Errorf("lumi has no push target %q (targets: leads)", name)
 	}
@@ -100,7 +100,7 @@ var (
 )
 
 // Validate applies Lumi's documented rules.
-func (t *leadTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *leadTarget) Validate(_ context.Context, rec connectors.Record) []connectors.FieldError {
 	var errs []connectors.FieldError
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, connectors.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})

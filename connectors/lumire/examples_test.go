@@ -201,7 +201,7 @@ func TestPushExamplesSendTheGoodRowsAndRejectTheBad(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer connectors.CloseQuietly(conn)
-			tg, err := conn.(connectors.Pusher).Target(f.Pipeline.Push.Target)
+			tg, err := conn.(connectors.Pusher).Target(t.Context(), f.Pipeline.Push.Target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +209,7 @@ func TestPushExamplesSendTheGoodRowsAndRejectTheBad(t *testing.T) {
 			var sent, invalid, rejected int
 			var invalidFields, vendorFields []string
 			for i, rec := range recs {
-				if errs := tg.Validate(rec); len(errs) > 0 {
+				if errs := tg.Validate(t.Context(), rec); len(errs) > 0 {
 					invalid++
 					for _, fe := range errs {
 						if fe.Msg == "" {
@@ -243,7 +243,7 @@ func TestPushExamplesSendTheGoodRowsAndRejectTheBad(t *testing.T) {
 			}
 			// A rerun's crash recovery finds every sent row by its key.
 			for i, rec := range recs {
-				if len(tg.Validate(rec)) > 0 {
+				if len(tg.Validate(t.Context(), rec)) > 0 {
 					continue
 				}
 				_, found, err := tg.Lookup(context.Background(), rec, keys[i], e.Now().Add(-time.Minute))

@@ -23,7 +23,7 @@ import (
 
 // Target returns a push target: "leads" (create a sales lead) or
 // "transactions" (record a ledger transaction).
-func (k *connector) Target(name string) (connectors.Target, error) {
+func (k *connector) Target(ctx context.Context, name string) (connectors.Target, error) {
 	switch name {
 	case "leads":
 		return &leadTarget{k: k}, nil
@@ -329,7 +329,7 @@ func (t *leadTarget) Fields() []connectors.Field {
 }
 
 // Validate applies the create-lead rules.
-func (t *leadTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *leadTarget) Validate(_ context.Context, rec connectors.Record) []connectors.FieldError {
 	c := &checker{}
 	c.required(rec, t.Fields())
 	if e := strings.TrimSpace(rec.String("email")); e != "" && !validEmail(e) {
@@ -491,7 +491,7 @@ func (t *txTarget) Fields() []connectors.Field {
 }
 
 // Validate applies the record-transaction rules.
-func (t *txTarget) Validate(rec connectors.Record) []connectors.FieldError {
+func (t *txTarget) Validate(_ context.Context, rec connectors.Record) []connectors.FieldError {
 	c := &checker{}
 	c.required(rec, t.Fields())
 	c.uuid(rec, "traderId")

@@ -22,7 +22,7 @@ func (e *env) target(t *testing.T, name, extra string) connectors.Target {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { connectors.CloseQuietly(conn) })
-	tg, err := conn.(connectors.Pusher).Target(name)
+	tg, err := conn.(connectors.Pusher).Target(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestLeadValidation(t *testing.T) {
 			for k, v := range tc.change {
 				f[k] = v
 			}
-			errs := fieldErrors(tg.Validate(rec(f)))
+			errs := fieldErrors(tg.Validate(t.Context(), rec(f)))
 			if tc.field == "" {
 				if len(errs) != 0 {
 					t.Fatalf("valid record rejected: %v", errs)
@@ -99,7 +99,7 @@ func TestLeadValidation(t *testing.T) {
 		})
 	}
 	// Every problem at once.
-	errs := fieldErrors(tg.Validate(rec(map[string]any{"phone": "x", "score": int64(-1), "country": "ZZ"})))
+	errs := fieldErrors(tg.Validate(t.Context(), rec(map[string]any{"phone": "x", "score": int64(-1), "country": "ZZ"})))
 	if len(errs) != 4 {
 		t.Errorf("want email, phone, score and country problems, got %v", errs)
 	}
@@ -141,7 +141,7 @@ func TestTransactionValidation(t *testing.T) {
 				}
 				f[k] = v
 			}
-			errs := fieldErrors(tg.Validate(rec(f)))
+			errs := fieldErrors(tg.Validate(t.Context(), rec(f)))
 			if tc.field == "" {
 				if len(errs) != 0 {
 					t.Fatalf("valid record rejected: %v", errs)
