@@ -94,13 +94,9 @@ AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL) for an S3-compatible server.`,
 			for k, v := range demoRates {
 				env[k] = v
 			}
-			for _, sb := range run.Sandboxes {
-				if w, ok := sb.(interface{ SetRateWindow(time.Duration) }); ok {
-					// Lofty's ten calls a minute, in a window short enough
-					// for a demo: the pacing from its headers still shows.
-					w.SetRateWindow(100 * time.Millisecond)
-				}
-			}
+			// Lofty's ten calls a minute, in a window short enough for a
+			// demo: the pacing from its headers still shows.
+			setRateWindows(run, 100*time.Millisecond)
 			lookup := func(name string) (string, bool) {
 				if v, ok := env[name]; ok {
 					return v, true

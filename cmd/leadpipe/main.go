@@ -195,7 +195,7 @@ Try it without any account:  leadpipe demo`,
 	root.SetErr(g.stderr)
 	root.AddCommand(newRunCmd(g), newValidateCmd(g), newDemoCmd(g), newSandboxCmd(g), newConnectorsCmd(g),
 		newStateCmd(g), newRunsCmd(g), newScheduleCmd(g))
-	root.AddCommand(newReconcileCmd(g), newLedgerCmd(g), newIuteCmd(g), newViewsCmd(g), newSchemaCmd(g))
+	root.AddCommand(newReconcileCmd(g), newLedgerCmd(g), newIuteCmd(g), newViewsCmd(g), newSchemaCmd(g), newInitCmd(g))
 	markUsageErrors(root)
 	return root
 }

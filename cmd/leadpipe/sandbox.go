@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 func newSandboxCmd(g *globals) *cobra.Command {
 	var addr string
 	var opts sandbox.Options
+	var window time.Duration
 	cmd := &cobra.Command{
 		Use:   "sandbox [VENDOR...]",
 		Short: "Serve the vendor API simulators for your own pipelines",
@@ -21,15 +23,21 @@ ones) on one address, each under /<vendor>/, until interrupted. They follow the
 vendors' API documents: auth, paging, validation, error bodies. Point a
 pipeline at them with the environment variables printed at start-up.
 
-The credentials are fixed, public sandbox values, not secrets.`,
+The credentials are fixed, public sandbox values, not secrets. Lofty allows
+ten calls a minute, as documented; --rate-window 1s makes that ten a second
+for a quick trial.`,
 		Example: `  leadpipe sandbox
-  leadpipe sandbox --addr 127.0.0.1:9000 --size 5000 lumi`,
+  leadpipe sandbox --addr 127.0.0.1:9000 --size 5000 lumi
+  leadpipe sandbox --rate-window 1s`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			run, err := sandbox.Start(addr, opts, args...)
 			if err != nil {
 				return withCode(exitInvalid, err)
 			}
 			defer run.Close()
+			if window > 0 {
+				setRateWindows(run, window)
+			}
 			fmt.Fprintf(g.stdout, "leadpipe sandbox serving on %s\n\n", run.URL)
 			vendors := make([]string, 0, len(run.Sandboxes))
 			for v := range run.Sandboxes {
@@ -58,7 +66,19 @@ The credentials are fixed, public sandbox values, not secrets.`,
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8765", "address to listen on")
 	cmd.Flags().IntVar(&opts.Size, "size", 0, "records per vendor dataset (0: a demo-sized default)")
 	cmd.Flags().Int64Var(&opts.Seed, "seed", 1, "dataset seed: the same seed gives the same data")
+	cmd.Flags().DurationVar(&window, "rate-window", 0, "shorten the vendors' rate-limit windows (Lofty: ten calls a minute) to this, for quick trials (0: as the vendors document)")
 	return cmd
+}
+
+// setRateWindows sets the rate-limit window of the sandboxes that have one
+// (Lofty's ten calls a minute), so a trial run does not wait minutes; the
+// pacing from the vendor's headers still shows.
+func setRateWindows(run *sandbox.Running, d time.Duration) {
+	for _, sb := range run.Sandboxes {
+		if w, ok := sb.(interface{ SetRateWindow(time.Duration) }); ok {
+			w.SetRateWindow(d)
+		}
+	}
 }
 
 func shellQuote(s string) string {
