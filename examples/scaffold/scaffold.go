@@ -60,8 +60,8 @@ type Project struct {
 
 // example is what scaffold reads of an example pipeline.
 type example struct {
-	file string
-	Name string `yaml:"name"`
+	file   string
+	Name   string `yaml:"name"`
 	Source struct {
 		Connector string `yaml:"connector"`
 		File      *struct {
