@@ -154,7 +154,9 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}()
 
 	var rows atomic.Int64
-	stopProgress := startProgress(opts.Progress, started, opts.now, &rows)
+	stopProgress := startProgress(opts.Progress, func() Progress {
+		return Progress{Rows: rows.Load(), Elapsed: opts.now().Sub(started)}
+	})
 	var writeErr error
 	for b := range batches {
 		if writeErr != nil {
@@ -269,33 +271,6 @@ func (j *journal) FileWritten(ctx context.Context, staged string, rows, bytes in
 
 func (j *journal) FilePublished(ctx context.Context, staged string) error {
 	return j.store.FilePublished(ctx, j.runID, staged)
-}
-
-// startProgress reports progress every 200 ms until the returned stop is
-// called.
-func startProgress(fn ProgressFunc, started time.Time, now func() time.Time, rows *atomic.Int64) (stop func()) {
-	if fn == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				fn(Progress{Rows: rows.Load(), Elapsed: now().Sub(started)})
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
 }
 
 // authHint tells a person what to check when the vendor refused the

@@ -21,7 +21,11 @@ type outputs struct {
 	rejects                 *tableFile
 	rejectsLoc, rejectsName string
 	receiptsURL, rejectsURL string
-	ctxStorage              storage.Options
+	rejectsStorage          storage.Options
+	// ctx opens the rejects file when the first reject comes: the run's
+	// context without its cancellation, since the rows in hand of a
+	// stopped run are recorded too.
+	ctx context.Context
 }
 
 type tableFile struct {
@@ -31,7 +35,7 @@ type tableFile struct {
 }
 
 func (r *pushRun) openOutputs(ctx context.Context) (*outputs, error) {
-	o := &outputs{dry: r.opts.DryRun}
+	o := &outputs{dry: r.opts.DryRun, ctx: context.WithoutCancel(ctx)}
 	if o.dry {
 		return o, nil
 	}
@@ -60,7 +64,7 @@ func (r *pushRun) openOutputs(ctx context.Context) (*outputs, error) {
 		}
 	}
 	o.rejectsLoc, o.rejectsName = r.pp.Rejects, name+".csv"
-	o.ctxStorage = pushOutputStorage(r.plan)
+	o.rejectsStorage = pushOutputStorage(r.plan)
 	return o, nil
 }
 
@@ -103,11 +107,11 @@ func (o *outputs) write(it *item) error {
 		return nil
 	}
 	if o.rejects == nil {
-		st, err := storage.Open(context.Background(), o.rejectsLoc, o.ctxStorage)
+		st, err := storage.Open(o.ctx, o.rejectsLoc, o.rejectsStorage)
 		if err != nil {
 			return fmt.Errorf("open rejects location: %w", err)
 		}
-		tf, err := openTableFile(context.Background(), st, o.rejectsName, csv.New(csv.Options{}), RejectsTable)
+		tf, err := openTableFile(o.ctx, st, o.rejectsName, csv.New(csv.Options{}), RejectsTable)
 		if err != nil {
 			return fmt.Errorf("create rejects: %w", err)
 		}

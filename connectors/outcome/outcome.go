@@ -29,7 +29,7 @@ var (
 	// ErrCredentials is the ErrRefused of credentials (HTTP 401, 403): a
 	// wrong or expired key, or one without the permission. An error that is
 	// ErrCredentials is ErrRefused too.
-	ErrCredentials = errors.New("the vendor refused the credentials")
+	ErrCredentials error = credentials{}
 
 	// ErrRejected is the vendor's definitive "no" to the row itself (a
 	// validation message, HTTP 4xx other than the above). Sending the same
@@ -42,6 +42,12 @@ var (
 	// outcome.
 	ErrNotYet = errors.New("the vendor does not accept this row yet; nothing was sent")
 )
+
+// credentials is ErrCredentials: an ErrRefused of its own.
+type credentials struct{}
+
+func (credentials) Error() string        { return "the vendor refused the credentials" }
+func (credentials) Is(target error) bool { return target == ErrRefused }
 
 // ForStatus is the outcome an HTTP status that ended a request says, or nil
 // for a success and for statuses that say nothing definite on their own
