@@ -113,7 +113,8 @@ type IcebergOptions struct {
 	// Catalog is the SQL catalog's SQLite file (default: iceberg.db beside
 	// the state). Relative paths are relative to the pipeline file.
 	Catalog string `yaml:"catalog"`
-	// MaxOpenFiles bounds the data files a run writes at once (default 12).
+	// MaxOpenFiles bounds the history data files a run writes at once
+	// (default 12; a run writes one per table and vendor).
 	MaxOpenFiles int `yaml:"max_open_files"`
 }
 

@@ -3,7 +3,6 @@ package pipelines_test
 import (
 	"context"
 	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,23 +25,7 @@ var updateFills = flag.Bool("update-fills", false, "rewrite "+schemadoc.FillsFil
 // the reference's "never null" claims on every row.
 func TestColumnFills(t *testing.T) {
 	dir := t.TempDir()
-	err := fs.WalkDir(examples.Files, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == "." {
-			return err
-		}
-		target := filepath.Join(dir, filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := examples.Files.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyExamples(t, dir)
 	run, err := sandbox.Start("127.0.0.1:0", sandbox.Options{Size: 60, Seed: 1})
 	if err != nil {
 		t.Fatal(err)

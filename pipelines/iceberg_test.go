@@ -134,16 +134,7 @@ func TestIcebergSinkFollowsTheVendor(t *testing.T) {
 	}
 
 	e.Advance(time.Hour)
-	var changed string
-	for _, l := range e.srv.Leads() {
-		if l.Status == "PROCESSING" {
-			changed = l.ID
-			break
-		}
-	}
-	if err := e.srv.SetStatus(changed, "FUNDED"); err != nil {
-		t.Fatal(err)
-	}
+	changed := e.setStatus("PROCESSING", "FUNDED", 1)[0]
 	e.Advance(time.Minute)
 	third, err := e.run(plan, pipelines.Options{})
 	if err != nil {
@@ -223,16 +214,7 @@ func TestIcebergOnS3SurvivesCrashesIntegration(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.Advance(time.Hour)
-			var moved string
-			for _, lead := range l.srv.Leads() {
-				if lead.Status == "WAITING_FOR_CALL" {
-					moved = lead.ID
-					break
-				}
-			}
-			if err := l.srv.SetStatus(moved, "PROCESSING"); err != nil {
-				t.Fatal(err)
-			}
+			moved := l.setStatus("WAITING_FOR_CALL", "PROCESSING", 1)[0]
 			l.Advance(time.Minute)
 			if _, err := l.run(plan, pipelines.Options{CrashAt: crashAt(point)}); !errors.Is(err, pipelines.ErrCrashed) {
 				t.Fatalf("want the simulated crash, got %v", err)

@@ -105,6 +105,27 @@ func (e *lumiEnv) run(plan *pipelines.Plan, opts pipelines.Options) (*pipelines.
 	return pipelines.Run(context.Background(), plan, e.store, opts)
 }
 
+// setStatus moves up to n of the sandbox's leads in status from to status
+// to, and returns their ids.
+func (e *lumiEnv) setStatus(from, to string, n int) []string {
+	e.t.Helper()
+	var moved []string
+	for _, l := range e.srv.Leads() {
+		if l.Status == from && len(moved) < n {
+			moved = append(moved, l.ID)
+		}
+	}
+	for _, id := range moved {
+		if err := e.srv.SetStatus(id, to); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if len(moved) == 0 {
+		e.t.Fatalf("the sandbox has no lead in status %s", from)
+	}
+	return moved
+}
+
 func crashAt(point string) func(string) error {
 	return func(p string) error {
 		if p == point {
@@ -197,16 +218,7 @@ func TestPullWritesTheLakeAndResumes(t *testing.T) {
 
 	// Changes show up in the next run, and only they.
 	e.Advance(time.Hour)
-	var changed string
-	for _, l := range e.srv.Leads() {
-		if l.Status == "PROCESSING" {
-			changed = l.ID
-			break
-		}
-	}
-	if err := e.srv.SetStatus(changed, "AWAITING_CREDIT_APPROVAL"); err != nil {
-		t.Fatal(err)
-	}
+	e.setStatus("PROCESSING", "AWAITING_CREDIT_APPROVAL", 1)
 	e.Advance(time.Minute)
 	third, err := e.run(plan, pipelines.Options{})
 	if err != nil {
@@ -234,17 +246,7 @@ func testCrashAt(t *testing.T, format, point string) {
 	}
 	// The vendor moves on, and the next run dies at the point.
 	e.Advance(time.Hour)
-	var moved []string
-	for _, l := range e.srv.Leads() {
-		if l.Status == "WAITING_FOR_CALL" && len(moved) < 3 {
-			moved = append(moved, l.ID)
-		}
-	}
-	for _, id := range moved {
-		if err := e.srv.SetStatus(id, "PROCESSING"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	moved := e.setStatus("WAITING_FOR_CALL", "PROCESSING", 3)
 	e.Advance(time.Minute)
 	_, err := e.run(plan, pipelines.Options{CrashAt: crashAt(point)})
 	if !errors.Is(err, pipelines.ErrCrashed) {

@@ -166,6 +166,16 @@ func RowsOf[T any](t *Table, rows []T) Rows {
 	return Rows{Table: t, base: unsafe.Pointer(unsafe.SliceData(rows)), size: unsafe.Sizeof(rows[0]), n: len(rows)}
 }
 
+// MakeRows allocates n zero rows of t's row type, for a reader that fills
+// them column by column through Row (a spill file read back).
+func (t *Table) MakeRows(n int) Rows {
+	if n == 0 {
+		return Rows{Table: t}
+	}
+	v := reflect.MakeSlice(reflect.SliceOf(t.rowType), n, n)
+	return Rows{Table: t, base: v.UnsafePointer(), size: t.rowType.Size(), n: n}
+}
+
 // Len is the number of rows.
 func (r Rows) Len() int { return r.n }
 

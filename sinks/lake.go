@@ -65,7 +65,7 @@ type partFile struct {
 	staged, final string
 	info          WrittenFile
 	w             storage.Writer
-	counter       *countingWriter
+	counter       *CountingWriter
 	tw            TableWriter
 }
 
@@ -157,7 +157,7 @@ func (l *Lake) file(ctx context.Context, key partKey) (*partFile, error) {
 		return nil, fmt.Errorf("create %s: %w", l.store.URL(f.staged), err)
 	}
 	f.w = w
-	f.counter = &countingWriter{w: w}
+	f.counter = &CountingWriter{W: w}
 	tw, err := l.format.NewWriter(f.counter, t)
 	if err != nil {
 		_ = w.Abort()
@@ -183,7 +183,7 @@ func (l *Lake) finish(ctx context.Context, key partKey) error {
 	if err := f.w.Close(); err != nil {
 		return fmt.Errorf("store %s: %w", l.store.URL(f.staged), err)
 	}
-	f.info.Bytes = f.counter.n
+	f.info.Bytes = f.counter.N
 	l.done = append(l.done, f)
 	if l.opts.Journal != nil {
 		return l.opts.Journal.FileWritten(ctx, f.staged, f.info.Rows, f.info.Bytes)
@@ -240,13 +240,15 @@ func (l *Lake) Abort() {
 	}
 }
 
-type countingWriter struct {
-	w interface{ Write([]byte) (int, error) }
-	n int64
+// CountingWriter counts the bytes written through it: a data file's size
+// without asking the storage.
+type CountingWriter struct {
+	W interface{ Write([]byte) (int, error) }
+	N int64
 }
 
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
 	return n, err
 }

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadpipe/leadpipe/bench/lumigen"
 	"github.com/leadpipe/leadpipe/config"
 	_ "github.com/leadpipe/leadpipe/connectors/all"
 	"github.com/leadpipe/leadpipe/pipelines"
@@ -84,7 +85,7 @@ func run(n int, dir string, batch int, duck, skipLeadpipe bool) error {
 	input := filepath.Join(dir, fmt.Sprintf("leads-%d.jsonl", n))
 	if _, err := os.Stat(input); err != nil {
 		start := time.Now()
-		if err := generate(input, n, 42); err != nil {
+		if err := lumigen.Generate(input, n, 42, nil); err != nil {
 			return err
 		}
 		fmt.Printf("generated %s in %s\n", input, time.Since(start).Round(time.Millisecond))

@@ -67,8 +67,10 @@ type Options struct {
 	Storage storage.Options
 	// Parquet writes the data files (nil: the defaults).
 	Parquet *parquet.Format
-	// MaxOpenFiles bounds the data files a run writes at once (each holds
-	// its open row group in memory); 0 means DefaultMaxOpenFiles.
+	// MaxOpenFiles bounds the history data files a run writes at once
+	// (each holds its open row group in memory; a run writes one per
+	// table and vendor); 0 means DefaultMaxOpenFiles. The current-state
+	// rows go through spill files instead (see spill.go).
 	MaxOpenFiles int
 	// ReadOnly opens an existing catalog without creating or changing
 	// anything (for validate); a missing catalog is ErrNoCatalog.

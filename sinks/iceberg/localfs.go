@@ -7,9 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	iceio "github.com/apache/iceberg-go/io"
+
+	"github.com/leadpipe/leadpipe/sinks/storage/local"
 )
 
 // iceberg-go's local file IO creates files without syncing them. A run's
@@ -65,17 +66,5 @@ func (f *syncedFile) Close() error {
 	if err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(f.Name()))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOTSUP) {
-		return err
-	}
-	return nil
+	return local.SyncDir(filepath.Dir(f.Name()))
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +48,7 @@ type Run struct {
 	tables map[string]*runTable
 	open   []*dataFile // open data files, least recently used first
 	seq    int
+	spills string // the spill directory ("" until the first spill)
 	// closed: no more writes (Close or Abort); committed: Commit ran.
 	closed, committed bool
 }
@@ -54,21 +57,21 @@ type Run struct {
 type runTable struct {
 	*prepared
 	histOpen  map[string]*dataFile // by vendor (one day per run)
-	curOpen   map[curPart]*dataFile
-	histFiles []*dataFile // finished
-	curFiles  []*dataFile // every current-state file, by index
+	histFiles []*dataFile          // finished
+	// spills hold the run's current-state rows by partition until Close
+	// (see spill.go); curFiles are the data files they became.
+	spills   map[curPart]*spill
+	spillSeq []*spill // by index (version.file)
+	curFiles []*dataFile
 	// seen holds each row key's newest version so far in the run;
 	// replaced the replace-key values (nil when it is the row key).
 	seen     map[xxh3.Uint128]version
 	replaced map[xxh3.Uint128]struct{}
 	vendors  map[string]bool
-	// drops are the rows of the run's own current-state files that a
-	// newer version later in the run superseded.
-	drops map[int][]int64
-	rows  int64
+	rows     int64
 }
 
-// version locates a row of the current-state files.
+// version locates a row of the current-state spills.
 type version struct {
 	file    int32
 	pos     int64
@@ -88,11 +91,10 @@ type curPart struct {
 type dataFile struct {
 	rt      *runTable
 	current bool
-	index   int // in rt.curFiles
 	path    string
 	key     string
 	w       iceio.FileWriter
-	cw      *countingWriter
+	cw      *sinks.CountingWriter
 	pw      parquet.MetadataWriter
 	parts   map[int]any
 	rows    int64
@@ -123,8 +125,8 @@ func (s *Sink) Begin(ctx context.Context, opts RunOptions) (*Run, error) {
 
 func newRunTable(p *prepared) *runTable {
 	rt := &runTable{
-		prepared: p, histOpen: map[string]*dataFile{}, curOpen: map[curPart]*dataFile{},
-		seen: map[xxh3.Uint128]version{}, vendors: map[string]bool{}, drops: map[int][]int64{},
+		prepared: p, histOpen: map[string]*dataFile{}, spills: map[curPart]*spill{},
+		seen: map[xxh3.Uint128]version{}, vendors: map[string]bool{},
 	}
 	if len(p.spec.rowKey) > 1 {
 		rt.replaced = map[xxh3.Uint128]struct{}{}
@@ -165,7 +167,7 @@ func (r *Run) Write(ctx context.Context, b *schema.Batch) error {
 		if err := r.writeHistory(ctx, rt, rows); err != nil {
 			return err
 		}
-		if err := r.writeCurrent(ctx, rt, rows); err != nil {
+		if err := r.writeCurrent(rt, rows); err != nil {
 			return err
 		}
 		rt.rows += int64(rows.Len())
@@ -210,21 +212,10 @@ func (r *Run) writeHistory(ctx context.Context, rt *runTable, rows schema.Rows) 
 	return nil
 }
 
-// writeCurrent writes each row to its current-state partition unless the
+// writeCurrent spills each row to its current-state partition unless the
 // run already holds a newer version of its key; a row that supersedes an
-// earlier one of the run marks that one to be dropped at commit.
-func (r *Run) writeCurrent(ctx context.Context, rt *runTable, rows schema.Rows) error {
-	var pending *dataFile
-	pendStart := 0
-	flush := func(end int) error {
-		if pending == nil || end == pendStart {
-			pending = nil
-			return nil
-		}
-		err := pending.write(rows.Slice(pendStart, end))
-		pending = nil
-		return err
-	}
+// earlier one of the run marks that one to be dropped at Close.
+func (r *Run) writeCurrent(rt *runTable, rows schema.Rows) error {
 	for i := range rows.Len() {
 		row := rows.Row(i)
 		key := rt.rowKey(row)
@@ -235,13 +226,10 @@ func (r *Run) writeCurrent(ctx context.Context, rt *runTable, rows schema.Rows) 
 			}
 		}
 		if old, ok := rt.seen[key]; ok && !newer(v, old) {
-			// An earlier row of this run is newer: this one is history only.
-			if err := flush(i); err != nil {
-				return err
-			}
-			continue
+			continue // an earlier row of this run is newer: this one is history only
 		} else if ok {
-			rt.drops[int(old.file)] = append(rt.drops[int(old.file)], old.pos)
+			sp := rt.spillSeq[old.file]
+			sp.drops = append(sp.drops, old.pos)
 		}
 		vendor := vendorOf(rt, row)
 		rt.vendors[vendor] = true
@@ -249,24 +237,37 @@ func (r *Run) writeCurrent(ctx context.Context, rt *runTable, rows schema.Rows) 
 			rt.replaced[xxh3.HashString128(*row.Str(rt.replaceCol()))] = struct{}{}
 		}
 		part := rt.curPartOf(row, vendor)
-		f := rt.curOpen[part]
-		if f == nil || f != pending {
-			if err := flush(i); err != nil {
+		sp := rt.spills[part]
+		if sp == nil {
+			dir, err := r.spillDir()
+			if err != nil {
 				return err
 			}
-			if f == nil {
-				var err error
-				if f, err = r.currentFile(ctx, rt, part); err != nil {
-					return err
-				}
+			if sp, err = newSpill(dir, part); err != nil {
+				return err
 			}
-			r.touch(f)
-			pending, pendStart = f, i
+			rt.spills[part] = sp
+			rt.spillSeq = append(rt.spillSeq, sp)
 		}
-		v.file, v.pos = int32(f.index), f.rows+int64(i-pendStart)
+		v.file, v.pos = int32(slices.Index(rt.spillSeq, sp)), sp.rows
 		rt.seen[key] = v
+		if err := sp.add(rt.spec.canon, row); err != nil {
+			return err
+		}
 	}
-	return flush(rows.Len())
+	return nil
+}
+
+// spillDir is the run's directory of spill files, made when first needed.
+func (r *Run) spillDir() (string, error) {
+	if r.spills == "" {
+		dir, err := os.MkdirTemp("", "leadpipe-iceberg-"+r.opts.RunID+"-")
+		if err != nil {
+			return "", fmt.Errorf("spill the run's current rows: %w", err)
+		}
+		r.spills = dir
+	}
+	return r.spills, nil
 }
 
 // newer reports whether version a supersedes b: a later updated_at, or
@@ -360,14 +361,7 @@ func (r *Run) currentFile(ctx context.Context, rt *runTable, p curPart) (*dataFi
 		parts[rt.curPartIDs.time] = p.month
 		dir = partPath(p.vendor, rt.spec.curTime+"_month", fmt.Sprintf("%04d-%02d", 1970+p.month/12, p.month%12+1))
 	}
-	f, err := r.newFile(ctx, rt, true, dir, parts)
-	if err != nil {
-		return nil, err
-	}
-	f.index = len(rt.curFiles)
-	rt.curFiles = append(rt.curFiles, f)
-	rt.curOpen[p] = f
-	return f, nil
+	return r.newFile(ctx, rt, true, dir, parts)
 }
 
 // partPath is a data file's directory under the table's data/ directory,
@@ -399,7 +393,7 @@ func (r *Run) newFile(ctx context.Context, rt *runTable, current bool, dir strin
 	if err != nil {
 		return nil, err
 	}
-	f.w, f.cw = w, &countingWriter{w: w}
+	f.w, f.cw = w, &sinks.CountingWriter{W: w}
 	f.pw, err = r.s.opts.Parquet.NewWriterWithIDs(f.cw, rt.spec.t, ids)
 	if err != nil {
 		_ = w.Close()
@@ -463,13 +457,7 @@ func (r *Run) finish(ctx context.Context, f *dataFile) error {
 		}
 	}
 	rt := f.rt
-	if f.current {
-		for p, g := range rt.curOpen {
-			if g == f {
-				delete(rt.curOpen, p)
-			}
-		}
-	} else {
+	if !f.current {
 		for v, g := range rt.histOpen {
 			if g == f {
 				delete(rt.histOpen, v)
@@ -494,14 +482,14 @@ func (r *Run) finish(ctx context.Context, f *dataFile) error {
 	}
 	f.df, err = table.DataFileFromMetadata(table.DataFileArgs{
 		Schema: tbl.Schema(), Spec: tbl.Spec(), Format: iceberg.ParquetFile, Metadata: md,
-		FilePath: f.path, FileSize: f.cw.n, Content: iceberg.EntryContentData,
+		FilePath: f.path, FileSize: f.cw.N, Content: iceberg.EntryContentData,
 		PartitionValues: f.parts, Properties: tbl.Properties(), FormatVersion: tbl.Metadata().Version(),
 	})
 	if err != nil {
 		return fmt.Errorf("describe %s: %w", f.path, err)
 	}
 	if r.opts.Journal != nil && f.key != "" {
-		return r.opts.Journal.FileWritten(ctx, f.key, f.rows, f.cw.n)
+		return r.opts.Journal.FileWritten(ctx, f.key, f.rows, f.cw.N)
 	}
 	return nil
 }
@@ -520,12 +508,38 @@ func (r *Run) Close(ctx context.Context) error {
 		}
 	}
 	r.closed = true
+	defer r.removeSpills()
 	for _, name := range sortedKeys(r.tables) {
-		if err := r.dropSuperseded(ctx, r.tables[name]); err != nil {
-			return err
+		rt := r.tables[name]
+		for _, sp := range rt.spillSeq {
+			f, err := r.writeSpill(ctx, rt, sp)
+			if err != nil {
+				return err
+			}
+			if f == nil {
+				continue
+			}
+			if err := r.finish(ctx, f); err != nil {
+				return err
+			}
+			rt.curFiles = append(rt.curFiles, f)
 		}
 	}
 	return nil
+}
+
+// removeSpills deletes the run's spill files.
+func (r *Run) removeSpills() {
+	for _, rt := range r.tables {
+		for _, sp := range rt.spillSeq {
+			sp.remove()
+		}
+		rt.spills, rt.spillSeq = map[curPart]*spill{}, nil
+	}
+	if r.spills != "" {
+		_ = os.RemoveAll(r.spills)
+		r.spills = ""
+	}
 }
 
 // Files describes the run's data files, once closed: the history files
@@ -562,6 +576,7 @@ func (r *Run) Abort() {
 		_ = f.w.Close()
 	}
 	r.open = nil
+	r.removeSpills()
 	r.closed, r.committed = true, true
 }
 
@@ -661,7 +676,7 @@ func (r *Run) commitOnce(ctx context.Context, res *Result) ([]string, error) {
 		for _, f := range rt.histFiles {
 			hist = append(hist, f.df)
 			tr.HistoryFiles++
-			tr.HistoryBytes += f.cw.n
+			tr.HistoryBytes += f.cw.N
 		}
 		htx := rt.hist.NewTransaction()
 		if err := htx.AddDataFiles(ctx, hist, r.props, opts...); err != nil {
@@ -719,15 +734,4 @@ func (r *Run) removeFiles(ctx context.Context, paths []string) {
 			_ = fs.Remove(p)
 		}
 	}
-}
-
-type countingWriter struct {
-	w interface{ Write([]byte) (int, error) }
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

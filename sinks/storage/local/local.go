@@ -229,7 +229,7 @@ func (w *writer) commit() error {
 		os.Remove(tmp)
 		return fmt.Errorf("close %s: %w", w.path, err)
 	}
-	if err := syncDir(filepath.Dir(w.path)); err != nil {
+	if err := SyncDir(filepath.Dir(w.path)); err != nil {
 		return fmt.Errorf("close %s: sync directory: %w", w.path, err)
 	}
 	return nil
@@ -248,9 +248,9 @@ func (w *writer) Abort() error {
 	return nil
 }
 
-// syncDir makes a rename in dir durable. File systems that cannot sync a
+// SyncDir makes a rename in dir (or a new file in it) durable. File systems that cannot sync a
 // directory (EINVAL) are not an error.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -399,11 +399,11 @@ func (s *FS) Rename(ctx context.Context, from, to string) error {
 	if err := os.Rename(src, dst); err != nil {
 		return fmt.Errorf("rename %s to %s: %w", src, dst, err)
 	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := SyncDir(filepath.Dir(dst)); err != nil {
 		return fmt.Errorf("rename %s to %s: sync directory: %w", src, dst, err)
 	}
 	if filepath.Dir(src) != filepath.Dir(dst) {
-		if err := syncDir(filepath.Dir(src)); err != nil {
+		if err := SyncDir(filepath.Dir(src)); err != nil {
 			return fmt.Errorf("rename %s to %s: sync directory: %w", src, dst, err)
 		}
 	}

@@ -1,4 +1,7 @@
-package main
+// Package lumigen writes Lumi-shaped leads as JSON lines for the
+// benchmarks: the shape of Lumi's "Retrieving Leads" example, with seeded
+// values, so a file of N leads is the same on every machine.
+package lumigen
 
 import (
 	"bufio"
@@ -22,8 +25,8 @@ var (
 	inds    = []string{"A", "C", "E", "G", "H", "I", "M", "Q", "S"}
 )
 
-// lead is the shape of a lead in Lumi's "Retrieving Leads" example.
-type addr struct {
+// Addr is an address of a lead.
+type Addr struct {
 	StreetNumber string `json:"street_number"`
 	Street       string `json:"street"`
 	City         string `json:"city"`
@@ -32,7 +35,8 @@ type addr struct {
 	Country      string `json:"country"`
 }
 
-type lead struct {
+// Lead is the shape of a lead in Lumi's "Retrieving Leads" example.
+type Lead struct {
 	ID                   string   `json:"id"`
 	Status               string   `json:"status"`
 	LostReason           string   `json:"lost_reason"`
@@ -43,7 +47,7 @@ type lead struct {
 		Email                    string `json:"email"`
 		Phone                    string `json:"phone"`
 		BirthDate                string `json:"birth_date"`
-		Address                  addr   `json:"address"`
+		Address                  Addr   `json:"address"`
 		DriversLicenseNumber     string `json:"drivers_license_number"`
 		DriversLicenseState      string `json:"drivers_license_state"`
 		DriversLicenseCardNumber string `json:"drivers_license_card_number"`
@@ -54,7 +58,7 @@ type lead struct {
 		Name                   string `json:"name"`
 		ABN                    string `json:"abn"`
 		Industry               string `json:"industry"`
-		Address                addr   `json:"address"`
+		Address                Addr   `json:"address"`
 		AverageMonthlyTurnover int    `json:"average_monthly_turnover"`
 		Website                string `json:"website"`
 		NumberOfEmployees      int    `json:"number_of_employees"`
@@ -81,8 +85,11 @@ type lead struct {
 	ExternalID    string `json:"external_id"`
 }
 
-// generate writes n Lumi-shaped leads, one JSON object per line.
-func generate(path string, n int, seed uint64) error {
+// Generate writes n Lumi-shaped leads, one JSON object per line. With a
+// keep function, lead i is written only when keep returns true, after
+// keep changed it as it likes: the same leads, some of them changed later
+// (an incremental run's input).
+func Generate(path string, n int, seed uint64, keep func(i int, l *Lead) bool) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
@@ -94,7 +101,7 @@ func generate(path string, n int, seed uint64) error {
 	base := time.Date(2026, 1, 1, 9, 0, 0, 0, syd)
 	enc := json.NewEncoder(w)
 	for i := range n {
-		var l lead
+		var l Lead
 		pick := func(s []string) string { return s[r.IntN(len(s))] }
 		l.ID = fmt.Sprintf("%024x", uint64(i)*2654435761+seed)
 		l.Status = pick(statuses)
@@ -116,7 +123,7 @@ func generate(path string, n int, seed uint64) error {
 		}
 		s.BirthDate = time.Date(1950+r.IntN(50), time.Month(1+r.IntN(12)), 1+r.IntN(28), 0, 0, 0, 0, time.UTC).Format("2006-01-02")
 		st := pick(states)
-		s.Address = addr{fmt.Sprint(1 + r.IntN(300)), "Sprint Street", pick(cities), fmt.Sprintf("%04d", 800+r.IntN(7000)), st, "Australia"}
+		s.Address = Addr{fmt.Sprint(1 + r.IntN(300)), "Sprint Street", pick(cities), fmt.Sprintf("%04d", 800+r.IntN(7000)), st, "Australia"}
 		s.DriversLicenseNumber = fmt.Sprintf("%09d", r.IntN(1000000000))
 		s.DriversLicenseState = st
 		s.DriversLicenseCardNumber = fmt.Sprintf("CN%09d", r.IntN(1000000000))
@@ -129,7 +136,7 @@ func generate(path string, n int, seed uint64) error {
 			c.ABN = fmt.Sprintf("%011d", r.Int64N(100000000000))
 		}
 		c.Industry = pick(inds)
-		c.Address = addr{fmt.Sprint(1 + r.IntN(300)), "George Street", pick(cities), fmt.Sprintf("%04d", 800+r.IntN(7000)), pick(states), "Australia"}
+		c.Address = Addr{fmt.Sprint(1 + r.IntN(300)), "George Street", pick(cities), fmt.Sprintf("%04d", 800+r.IntN(7000)), pick(states), "Australia"}
 		c.AverageMonthlyTurnover = 10000 + r.IntN(500000)
 		c.Website = "www.example.com.au"
 		c.NumberOfEmployees = 1 + r.IntN(200)
@@ -151,6 +158,9 @@ func generate(path string, n int, seed uint64) error {
 		l.ApplicationID = fmt.Sprintf("%024x", uint64(i)*104729+3)
 		if i%2 == 0 {
 			l.ExternalID = fmt.Sprintf("P-%07d", i)
+		}
+		if keep != nil && !keep(i, &l) {
+			continue
 		}
 		if err := enc.Encode(&l); err != nil {
 			return err
