@@ -216,7 +216,7 @@ func child(mode string, n, changes int, dir string) error {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		return err
 	}
-	plan, err := pipelines.Load(path, config.OSEnv)
+	plan, err := pipelines.Load(context.Background(), path, config.OSEnv)
 	if err != nil {
 		return err
 	}
