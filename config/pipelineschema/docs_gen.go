@@ -9,7 +9,7 @@ var fieldDocs = map[string]string{
 	"github.com/leadpipe/leadpipe/config.FileSource.Format":                       "csv | jsonl (default from the extension)",
 	"github.com/leadpipe/leadpipe/config.FileSource.MaxLineBytes":                 "MaxLineBytes bounds one record of the input (default 4 MiB): a longer one stops the run at once, before anything is sent.",
 	"github.com/leadpipe/leadpipe/config.IcebergOptions.Catalog":                  "Catalog is the SQL catalog's SQLite file (default: iceberg.db beside the state). Relative paths are relative to the pipeline file.",
-	"github.com/leadpipe/leadpipe/config.IcebergOptions.MaxOpenFiles":             "MaxOpenFiles bounds the data files a run writes at once (default 12).",
+	"github.com/leadpipe/leadpipe/config.IcebergOptions.MaxOpenFiles":             "MaxOpenFiles bounds the history data files a run writes at once (default 12; a run writes one per table and vendor).",
 	"github.com/leadpipe/leadpipe/config.IcebergOptions.Namespace":                "Namespace holds the tables (default \"leadpipe\").",
 	"github.com/leadpipe/leadpipe/config.ParquetOptions.Compression":              "zstd (default) | snappy | gzip | none",
 	"github.com/leadpipe/leadpipe/config.Pipeline.BatchSize":                      "BatchSize bounds memory: rows per batch between source and sink.",
