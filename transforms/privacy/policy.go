@@ -352,6 +352,19 @@ func strongest(a, b Class) Class {
 	return a
 }
 
+// ColumnAction is what a pull policy does to a canonical column: for tools
+// and checks that ask whether a value in the lake was meant to be masked.
+func (p *Policy) ColumnAction(t *schema.Table, column string) Action {
+	if tr := p.tables[t]; tr != nil {
+		for _, cr := range tr.cols {
+			if cr.col.Name == column {
+				return cr.rule.action
+			}
+		}
+	}
+	return Keep
+}
+
 // markLines records the line of every key under columns.
 func markLines(node *yaml.Node, lines map[string]int) {
 	if node == nil || node.Kind != yaml.MappingNode {
