@@ -44,16 +44,8 @@ func WriteManifest(ctx context.Context, store storage.Storage, m *Manifest) erro
 	if err != nil {
 		return err
 	}
-	w, err := store.Create(ctx, ManifestKey(m.RunID))
-	if err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		_ = w.Abort()
-		return fmt.Errorf("write manifest %s: %w", store.URL(ManifestKey(m.RunID)), err)
-	}
-	if err := w.Close(); err != nil {
-		return fmt.Errorf("write manifest %s: %w", store.URL(ManifestKey(m.RunID)), err)
+	if err := storage.Put(ctx, store, ManifestKey(m.RunID), append(b, '\n')); err != nil {
+		return fmt.Errorf("manifest: %w", err)
 	}
 	return nil
 }

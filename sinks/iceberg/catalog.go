@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -275,14 +274,4 @@ func openCatalog(ctx context.Context, location string, props iceberg.Properties,
 func (c *sqlCatalog) Close() error {
 	err := c.Catalog.Close()
 	return errors.Join(err, c.db.Close())
-}
-
-// sortedKeys returns a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

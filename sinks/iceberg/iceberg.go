@@ -23,8 +23,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -256,7 +258,7 @@ func (s *Sink) Check(ctx context.Context, tables []*schema.Table) error {
 	}
 	ctx = s.ctx(ctx)
 	var errs []error
-	for _, name := range sortedKeys(specs) {
+	for _, name := range slices.Sorted(maps.Keys(specs)) {
 		spec := specs[name]
 		for _, n := range []string{name, name + CurrentSuffix} {
 			tbl, err := s.cat.LoadTable(ctx, s.ident(n))
@@ -301,7 +303,7 @@ func (s *Sink) prepare(ctx context.Context, tables []*schema.Table) (map[string]
 		return nil, err
 	}
 	out := map[string]*prepared{}
-	for _, name := range sortedKeys(specs) {
+	for _, name := range slices.Sorted(maps.Keys(specs)) {
 		spec := specs[name]
 		p := &prepared{spec: spec}
 		if p.hist, err = s.ensureTable(ctx, name, spec, false); err != nil {

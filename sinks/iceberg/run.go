@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -509,7 +510,7 @@ func (r *Run) Close(ctx context.Context) error {
 	}
 	r.closed = true
 	defer r.removeSpills()
-	for _, name := range sortedKeys(r.tables) {
+	for _, name := range slices.Sorted(maps.Keys(r.tables)) {
 		rt := r.tables[name]
 		for _, sp := range rt.spillSeq {
 			f, err := r.writeSpill(ctx, rt, sp)
@@ -547,7 +548,7 @@ func (r *Run) removeSpills() {
 func (r *Run) Files() []sinks.WrittenFile {
 	var out []sinks.WrittenFile
 	day := r.day.ToTime().Format("2006-01-02")
-	for _, name := range sortedKeys(r.tables) {
+	for _, name := range slices.Sorted(maps.Keys(r.tables)) {
 		rt := r.tables[name]
 		for _, group := range [][]*dataFile{rt.histFiles, rt.curFiles} {
 			for _, f := range group {
@@ -666,7 +667,7 @@ func (r *Run) commitOnce(ctx context.Context, res *Result) ([]string, error) {
 	}
 	var written []string
 	opts := []table.WriteOption{table.WithoutAutoNameMapping(), table.WithoutDuplicateCheck()}
-	for _, name := range sortedKeys(r.tables) {
+	for _, name := range slices.Sorted(maps.Keys(r.tables)) {
 		rt := r.tables[name]
 		if rt.rows == 0 {
 			continue

@@ -3,6 +3,8 @@ package iceberg
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -13,9 +15,9 @@ import (
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
 	"github.com/zeebo/xxh3"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/leadpipe/leadpipe/sinks"
-	"golang.org/x/sync/errgroup"
 )
 
 // The current-state tables are maintained copy-on-write: a stored data file
@@ -52,7 +54,7 @@ func (r *Run) replaceRows(ctx context.Context, rt *runTable) (upsertPlan, error)
 	if rt.cur.CurrentSnapshot() == nil || len(rt.vendors) == 0 {
 		return plan, nil
 	}
-	vendors := sortedKeys(rt.vendors)
+	vendors := slices.Sorted(maps.Keys(rt.vendors))
 	tasks, err := rt.cur.Scan(table.WithRowFilter(iceberg.IsIn(iceberg.Reference(rt.spec.vendor), vendors...))).PlanFiles(ctx)
 	if err != nil {
 		return plan, err

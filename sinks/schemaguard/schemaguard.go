@@ -256,15 +256,7 @@ func Write(ctx context.Context, sto storage.Storage, rec *Record) error {
 	if err != nil {
 		return err
 	}
-	w, err := sto.Create(ctx, Key(rec.Table))
-	if err != nil {
-		return fmt.Errorf("record the layout of %s: %w", rec.Table, err)
-	}
-	if _, err := w.Write(append(b, '\n')); err != nil {
-		_ = w.Abort()
-		return fmt.Errorf("record the layout of %s: %w", rec.Table, err)
-	}
-	if err := w.Close(); err != nil {
+	if err := storage.Put(ctx, sto, Key(rec.Table), append(b, '\n')); err != nil {
 		return fmt.Errorf("record the layout of %s: %w", rec.Table, err)
 	}
 	return nil

@@ -100,6 +100,23 @@ func RemoveTemps(ctx context.Context, st Storage, keys ...string) (int, error) {
 	return tr.RemoveTemps(ctx, keys)
 }
 
+// Put writes a whole object: it appears under key, complete, or not at
+// all. The error names the object's URL.
+func Put(ctx context.Context, st Storage, key string, data []byte) error {
+	w, err := st.Create(ctx, key)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", st.URL(key), err)
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = w.Abort()
+		return fmt.Errorf("write %s: %w", st.URL(key), err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", st.URL(key), err)
+	}
+	return nil
+}
+
 var (
 	mu      sync.RWMutex
 	openers = map[string]Opener{}
