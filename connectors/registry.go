@@ -111,6 +111,17 @@ type Env struct {
 	// Observer, when set, is passed to the connector's HTTP client
 	// (httpclient.Config.Observer): it sees every attempt (metrics).
 	Observer func(RequestInfo)
+	// Phase, when set, hears what a connector is doing between the rows it
+	// emits: a step with a known count, such as fetching the details of 536
+	// loans (the progress line shows "loan details 123/536").
+	Phase func(name string, done, total int)
+}
+
+// ReportPhase tells Env.Phase, if any, how far a step is.
+func (e Env) ReportPhase(name string, done, total int) {
+	if e.Phase != nil {
+		e.Phase(name, done, total)
+	}
 }
 
 // RequestInfo is what an Env.Observer sees of one HTTP attempt.
@@ -226,7 +237,18 @@ type HTTPStats struct {
 	Requests    int64
 	Retries     int64
 	RateLimited int64 // 429 answers
-	Waited      time.Duration
+	// RateLimitWait and BackoffWait are the wall time during which some
+	// request waited on the vendor's rate limit (the client's limit,
+	// pacing, Retry-After) and in retry backoff: not summed over the
+	// requests waiting at once.
+	RateLimitWait time.Duration
+	BackoffWait   time.Duration
+}
+
+// StatsOf is the summary's view of an HTTP client's counters.
+func StatsOf(s httpclient.Stats) HTTPStats {
+	return HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited,
+		RateLimitWait: s.RateLimitWall, BackoffWait: s.BackoffWall}
 }
 
 var (

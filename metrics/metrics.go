@@ -31,6 +31,7 @@ type Metrics struct {
 	rows         *prometheus.CounterVec
 	pushRows     *prometheus.CounterVec
 	waited       *prometheus.CounterVec
+	backoff      *prometheus.CounterVec
 	lastSuccess  *prometheus.GaugeVec
 	lastStatus   *prometheus.GaugeVec
 	stale        *prometheus.GaugeVec
@@ -81,7 +82,11 @@ func New() *Metrics {
 	}, []string{"pipeline", "outcome"})
 	m.waited = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadpipe_rate_limit_wait_seconds_total",
-		Help: "Time runs spent waiting on vendor rate limits and retry backoff (from the run summaries).",
+		Help: "Wall time runs spent with requests waiting on vendor rate limits (not summed over concurrent requests; from the run summaries).",
+	}, []string{"pipeline"})
+	m.backoff = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadpipe_retry_backoff_seconds_total",
+		Help: "Wall time runs spent with requests waiting in retry backoff (after errors, not rate limits; from the run summaries).",
 	}, []string{"pipeline"})
 	m.lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "leadpipe_last_success_timestamp_seconds",
@@ -118,13 +123,13 @@ func New() *Metrics {
 	}, []string{"vendor"})
 	m.httpWait = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadpipe_http_wait_seconds_total",
-		Help: "Time spent before HTTP attempts waiting on rate limits, Retry-After and backoff, by vendor.",
+		Help: "Time spent before HTTP attempts waiting on rate limits, Retry-After and backoff, by vendor, summed over attempts (concurrent waits each count).",
 	}, []string{"vendor"})
 	m.alerts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "leadpipe_alerts_total",
 		Help: "on_failure webhook alerts by result: sent, failed (not delivered), suppressed (held back: the pipeline was already failing and alerted on).",
 	}, []string{"pipeline", "result"})
-	for _, c := range []prometheus.Collector{m.runs, m.skipped, m.panics, m.inProgress, m.duration, m.rows, m.pushRows, m.waited,
+	for _, c := range []prometheus.Collector{m.runs, m.skipped, m.panics, m.inProgress, m.duration, m.rows, m.pushRows, m.waited, m.backoff,
 		m.lastSuccess, m.lastStatus, m.stale, m.lastRun, m.nextRun, m.httpRequests, m.httpRetries, m.httpDuration, m.httpWait, m.alerts} {
 		f(c)
 	}
@@ -174,6 +179,7 @@ func (m *Metrics) Declare(pipeline, kind string) {
 	m.inProgress.WithLabelValues(pipeline)
 	m.panics.WithLabelValues(pipeline)
 	m.waited.WithLabelValues(pipeline)
+	m.backoff.WithLabelValues(pipeline)
 }
 
 // RunStarted marks a run in progress.
@@ -211,8 +217,11 @@ func (m *Metrics) RunFinished(pipeline string, sum *pipelines.Summary) {
 			m.pushRows.WithLabelValues(pipeline, outcome).Add(float64(n))
 		}
 	}
-	if sum.HTTP.Waited > 0 {
-		m.waited.WithLabelValues(pipeline).Add(sum.HTTP.Waited.Seconds())
+	if sum.HTTP.RateLimitWait > 0 {
+		m.waited.WithLabelValues(pipeline).Add(sum.HTTP.RateLimitWait.Seconds())
+	}
+	if sum.HTTP.BackoffWait > 0 {
+		m.backoff.WithLabelValues(pipeline).Add(sum.HTTP.BackoffWait.Seconds())
 	}
 }
 

@@ -33,7 +33,7 @@ func TestCountersFollowRunsAndRequests(t *testing.T) {
 	}
 	m.RunStarted("lumi")
 	m.RunFinished("lumi", &pipelines.Summary{RunID: "r1", Kind: "pull", Status: "committed", Duration: 3 * time.Second,
-		Rows: map[string]int64{"leads": 10, "events": 30}, HTTP: connectors.HTTPStats{Requests: 4, Waited: 2 * time.Second}})
+		Rows: map[string]int64{"leads": 10, "events": 30}, HTTP: connectors.HTTPStats{Requests: 4, RateLimitWait: 2 * time.Second}})
 	m.RunStarted("lumi")
 	m.RunFinished("lumi", &pipelines.Summary{RunID: "r2", Kind: "pull", Status: "cancelled", Rows: map[string]int64{"leads": 99}})
 	m.RunStarted("backfill")

@@ -72,7 +72,15 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 	}
 
 	unknowns := &schema.Unknowns{}
+	var phase atomic.Pointer[string] // what the connector does between rows
 	env := connectors.Env{
+		Phase: func(name string, done, total int) {
+			p := fmt.Sprintf("%s %d/%d", name, done, total)
+			if done >= total {
+				p = ""
+			}
+			phase.Store(&p)
+		},
 		Pipeline: plan.Name(), Logger: log.With("connector", plan.Source.Name), Unknowns: unknowns, Now: opts.Now,
 		Refs: &refStore{store: store, vendor: plan.Source.Name, pipeline: plan.Name()}, Observer: opts.Observer,
 		Open: func(ctx context.Context, loc string) (io.ReadCloser, error) {
@@ -155,7 +163,11 @@ func runPull(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 
 	var rows atomic.Int64
 	stopProgress := startProgress(opts.Progress, func() Progress {
-		return Progress{Rows: rows.Load(), Elapsed: opts.now().Sub(started)}
+		p := Progress{Rows: rows.Load(), Elapsed: opts.now().Sub(started)}
+		if ph := phase.Load(); ph != nil {
+			p.Phase = *ph
+		}
+		return p
 	})
 	var writeErr error
 	for b := range batches {

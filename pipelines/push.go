@@ -153,7 +153,7 @@ func runPush(ctx context.Context, plan *Plan, store *state.Store, opts Options) 
 		total = int64(opts.Limit)
 	}
 	var done atomic.Int64
-	stopProgress := startProgress(opts.Progress, func() Progress { return r.progress(started, &done, total) })
+	stopProgress := startProgress(opts.Progress, r.progress(started, &done, total))
 	runCtx, cancel := context.WithCancel(ctx)
 	r.cancel = cancel
 	err = r.process(runCtx, in, out, &done)

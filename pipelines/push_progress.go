@@ -41,12 +41,30 @@ func (r *pushRun) count(it *item) {
 	}
 }
 
-// progress is a snapshot of the push for the progress line.
-func (r *pushRun) progress(started time.Time, done *atomic.Int64, total int64) Progress {
-	r.mu.Lock()
-	detail := fmt.Sprintf("%d sent, %d rejected, %d failed", r.sum.Submitted, r.sum.Rejected, r.sum.Failed)
-	r.mu.Unlock()
-	return Progress{Rows: done.Load(), Total: max(total, 0), Elapsed: r.opts.now().Sub(started), Detail: detail}
+// progress returns the snapshots of the push for the progress line, for
+// one reporter (startProgress) to call.
+//
+// The ETA comes from the rate of the rows that go to the vendor, measured
+// from the first snapshot that saw one: rows sent before are skipped in no
+// time and would make it far too short.
+func (r *pushRun) progress(started time.Time, done *atomic.Int64, total int64) func() Progress {
+	var t0 time.Time
+	var s0 int64
+	return func() Progress {
+		r.mu.Lock()
+		detail := fmt.Sprintf("%d sent, %d rejected, %d failed", r.sum.Submitted, r.sum.Rejected, r.sum.Failed)
+		sent := int64(r.sum.Submitted + r.sum.Updated + r.sum.Failed)
+		r.mu.Unlock()
+		at, rows := r.opts.now(), done.Load()
+		p := Progress{Rows: rows, Total: max(total, 0), Elapsed: at.Sub(started), Detail: detail}
+		switch {
+		case t0.IsZero() && sent > 0:
+			t0, s0 = at, sent
+		case !t0.IsZero() && sent > s0 && total > rows:
+			p.ETA = time.Duration(float64(at.Sub(t0)) / float64(sent-s0) * float64(total-rows))
+		}
+		return p
+	}
 }
 
 // startProgress reports progress every 200 ms until the returned stop is

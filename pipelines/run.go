@@ -63,7 +63,13 @@ type Progress struct {
 	Rows    int64
 	Total   int64 // 0 when unknown
 	Elapsed time.Duration
-	Detail  string
+	// Phase is what the run is doing besides emitting rows, with its own
+	// count: "loan details 123/536" ("" when nothing of the kind).
+	Phase string
+	// ETA is the time left, from the rate of the rows that are being sent
+	// (a push), 0 when unknown.
+	ETA    time.Duration
+	Detail string
 }
 
 // ProgressFunc receives progress snapshots.

@@ -160,9 +160,11 @@ func progressLine(w io.Writer, name string) pipelines.ProgressFunc {
 			line = fmt.Sprintf("%s: %d/%d rows (%.0f%%)", name, p.Rows, p.Total, 100*float64(p.Rows)/float64(p.Total))
 		}
 		line += fmt.Sprintf(", %.0f rows/s, %s", rate, p.Elapsed.Round(time.Second))
-		if p.Total > 0 && rate > 0 && p.Rows < p.Total {
-			eta := time.Duration(float64(p.Total-p.Rows) / rate * float64(time.Second))
-			line += fmt.Sprintf(", ETA %s", eta.Round(time.Second))
+		if p.ETA > 0 {
+			line += fmt.Sprintf(", ETA %s", p.ETA.Round(time.Second))
+		}
+		if p.Phase != "" {
+			line += ", " + p.Phase
 		}
 		if p.Detail != "" {
 			line += ", " + p.Detail

@@ -115,8 +115,8 @@ func printSummary(w io.Writer, s *pipelines.Summary) {
 	}
 	h := s.HTTP
 	if h.Requests > 0 {
-		fmt.Fprintf(w, "  http: %d requests, %d retries, %d rate-limited, %s waiting on rate limits\n",
-			h.Requests, h.Retries, h.RateLimited, h.Waited.Round(time.Millisecond))
+		fmt.Fprintf(w, "  http: %d requests, %d retries, %d rate-limited; waited %s on rate limits and %s in retry backoff (wall time)\n",
+			h.Requests, h.Retries, h.RateLimited, h.RateLimitWait.Round(time.Millisecond), h.BackoffWait.Round(time.Millisecond))
 	}
 	if len(s.Unknowns) == 0 {
 		fmt.Fprintln(w, "  unknown vendor values: none")

@@ -38,8 +38,7 @@ func newConnector(c *Config, env connectors.Env) *connector {
 
 // HTTPStats reports the connector's HTTP traffic.
 func (k *connector) HTTPStats() connectors.HTTPStats {
-	s := k.c.http.Stats()
-	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
+	return connectors.StatsOf(k.c.http.Stats())
 }
 
 // since returns where an incremental stream resumes (its cursor minus the

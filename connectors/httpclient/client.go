@@ -263,7 +263,7 @@ func (c *Client) Redact(s string) string {
 }
 
 // Stats returns a snapshot of the client's counters.
-func (c *Client) Stats() Stats { return c.stats.snapshot() }
+func (c *Client) Stats() Stats { return c.stats.snapshot(c.now()) }
 
 func (c *Client) secretSet() *secretSet {
 	c.mu.RLock()
@@ -303,6 +303,8 @@ func (c *Client) gate(ctx context.Context) (time.Duration, func(http.Header), er
 	case <-ctx.Done():
 		return 0, nil, ctx.Err()
 	}
+	c.stats.rateLimitWall.enter(c.now())
+	defer func() { c.stats.rateLimitWall.leave(c.now()) }()
 	waited, err := c.pacer.acquire(ctx, c)
 	if err != nil {
 		<-c.sem

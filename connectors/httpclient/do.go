@@ -142,7 +142,14 @@ func (c *Client) do(ctx context.Context, r *Request) (*Response, *call, error) {
 			wait = backoff(attempt, c.cfg.BackoffBase, c.cfg.BackoffMax)
 		}
 		k.logRetry(ctx, res, attempt, wait)
-		if err := c.sleep(ctx, wait); err != nil {
+		wall := &c.stats.backoffWall
+		if hinted {
+			wall = &c.stats.rateLimitWall
+		}
+		wall.enter(c.now())
+		err = c.sleep(ctx, wait)
+		wall.leave(c.now())
+		if err != nil {
 			return nil, k, k.errorf("wait before retry: %w", err)
 		}
 		if hinted {

@@ -318,3 +318,55 @@ func TestConcurrencyBound(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// TestWaitsInWallTime: concurrent requests held back by the rate limit wait
+// together; the wall time counts that once (the summed wait counts it per
+// request), and retry backoff is counted apart from rate limits.
+func TestWaitsInWallTime(t *testing.T) {
+	srv := newScripted(t, ok("{}"))
+	c := httpclient.New(httpclient.Config{Vendor: "lumi", RateLimit: 40, Burst: 1, Concurrency: 4})
+	const n = 20
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n / 4 {
+				if _, err := c.Do(context.Background(), &httpclient.Request{URL: srv.URL}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	st := c.Stats()
+	// At 40/s with a burst of 1, the 20 requests span at least 19/40 s,
+	// and some request waits all along.
+	if min := time.Duration(n-1) * time.Second / 40; st.RateLimitWall < min/2 || st.RateLimitWall > elapsed {
+		t.Errorf("rate-limit wall time %v, want between %v and the %v the requests took", st.RateLimitWall, min/2, elapsed)
+	}
+	if st.RateLimitWait <= st.RateLimitWall {
+		t.Errorf("4 workers waited %v summed and %v on the wall: the sum should be more", st.RateLimitWait, st.RateLimitWall)
+	}
+	if st.BackoffWall != 0 || st.BackoffWait != 0 {
+		t.Errorf("no retry, but backoff %v / %v", st.BackoffWall, st.BackoffWait)
+	}
+
+	// Retries after 500s wait in backoff, not on the rate limit.
+	clk := newFakeClock()
+	c = httpclient.New(fakeConfig(clk))
+	srv = newScripted(t, status(500, "no"), status(500, "no"), ok("{}"))
+	if _, err := c.Do(context.Background(), &httpclient.Request{URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	st = c.Stats()
+	var slept time.Duration
+	for _, d := range clk.Sleeps() {
+		slept += d
+	}
+	if st.BackoffWall != slept || st.BackoffWait != slept || slept == 0 || st.RateLimitWall != 0 {
+		t.Errorf("after two retries: %+v; slept %v", st, slept)
+	}
+}

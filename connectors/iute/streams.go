@@ -38,8 +38,7 @@ func newConnector(c *Config, env connectors.Env) *connector {
 
 // HTTPStats reports the connector's HTTP traffic.
 func (k *connector) HTTPStats() connectors.HTTPStats {
-	s := k.c.http.Stats()
-	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
+	return connectors.StatsOf(k.c.http.Stats())
 }
 
 // The phases a loan ref goes through, as the cursor records them.
@@ -153,6 +152,7 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 	next := make(map[string]entry, len(refs))
 	b := &schema.Batch{}
 	for start := 0; start < len(refs); start += k.cfg.BatchSize {
+		k.env.ReportPhase("loans polled", start, len(refs))
 		chunk := refs[start:min(start+k.cfg.BatchSize, len(refs))]
 		results, err := k.pollChunk(ctx, chunk, prev)
 		if err != nil {
@@ -178,6 +178,7 @@ func (k *connector) Read(ctx context.Context, req *connectors.ReadRequest, out c
 			}
 		}
 	}
+	k.env.ReportPhase("loans polled", len(refs), len(refs))
 	if b.Len() > 0 {
 		if err := out.Emit(ctx, b); err != nil {
 			return err

@@ -54,13 +54,13 @@ func TestRateLimitedPullCostsWhatTheFormulaSays(t *testing.T) {
 	if n := e.srv.Requests429(); n != 0 || res.HTTP.RateLimited != 0 {
 		t.Errorf("%d 429s (client counted %d), want none", n, res.HTTP.RateLimited)
 	}
-	if res.HTTP.Waited <= 0 {
+	if res.HTTP.RateLimitWait <= 0 {
 		t.Error("HTTPStats reports no time waited for the rate limit")
 	}
 	if len(res.Batch.Leads) != 2000 {
 		t.Errorf("read %d leads", len(res.Batch.Leads))
 	}
-	t.Logf("%d requests, waited %s for the limit", want, res.HTTP.Waited)
+	t.Logf("%d requests, waited %s for the limit", want, res.HTTP.RateLimitWait)
 }
 
 // TestA429WaitsForTheReset starts a read in a window that someone else has
@@ -91,7 +91,7 @@ func TestA429WaitsForTheReset(t *testing.T) {
 	if elapsed := time.Since(spent); elapsed < window {
 		t.Errorf("the read finished %s after the budget was spent, before the %s window reset", elapsed, window)
 	}
-	if res.HTTP.Waited <= 0 {
+	if res.HTTP.RateLimitWait <= 0 {
 		t.Error("no wait recorded")
 	}
 }

@@ -52,8 +52,7 @@ func newConnector(c *Config, env connectors.Env) *connector {
 // HTTPStats reports the connector's HTTP traffic: requests, 429s and the
 // time spent waiting for Lofty's rate-limit windows.
 func (k *connector) HTTPStats() connectors.HTTPStats {
-	s := k.c.http.Stats()
-	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
+	return connectors.StatsOf(k.c.http.Stats())
 }
 
 // eventsCursor is the events stream's cursor: the window start of the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leadpipe/leadpipe/connectors"
@@ -18,6 +19,7 @@ type connector struct {
 	c    *client
 	norm *normalizer
 	log  *slog.Logger
+	env  connectors.Env // for ReportPhase
 }
 
 func newConnector(c *Config, env connectors.Env) *connector {
@@ -30,13 +32,13 @@ func newConnector(c *Config, env connectors.Env) *connector {
 		c:    newClient(c, env),
 		norm: &normalizer{region: c.PhoneRegion, currency: c.Currency, loc: loc, unknown: env.Unknowns},
 		log:  env.Log(),
+		env:  env,
 	}
 }
 
 // HTTPStats reports the connector's HTTP traffic.
 func (k *connector) HTTPStats() connectors.HTTPStats {
-	s := k.c.http.Stats()
-	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
+	return connectors.StatsOf(k.c.http.Stats())
 }
 
 // since returns where an incremental stream resumes (zero for a full read)
@@ -262,7 +264,7 @@ func (k *connector) syncLeads(ctx context.Context, since, now time.Time, changed
 			ids = append(ids, id)
 		}
 	}
-	return k.eachDetail(ctx, ids, details, func(ws []*wireLead) error {
+	return k.eachDetail(ctx, "lead details", ids, details, func(ws []*wireLead) error {
 		b := &schema.Batch{}
 		for _, w := range ws {
 			b.Leads = append(b.Leads, k.norm.lead(w))
@@ -293,7 +295,7 @@ func (k *connector) syncLoans(ctx context.Context, since, now time.Time, changed
 			}
 		}
 	}
-	return k.eachDetail(ctx, ids, details, func(ws []*wireLead) error {
+	return k.eachDetail(ctx, "loan details", ids, details, func(ws []*wireLead) error {
 		b := &schema.Batch{}
 		for _, w := range ws {
 			if w.Status != "FUNDED" {
@@ -306,9 +308,11 @@ func (k *connector) syncLoans(ctx context.Context, since, now time.Time, changed
 }
 
 // eachDetail fetches lead details concurrently and hands them over in
-// chunks of a page.
-func (k *connector) eachDetail(ctx context.Context, ids []string, cache *detailCache, handle func([]*wireLead) error) error {
+// chunks of a page, reporting how far it is as phase.
+func (k *connector) eachDetail(ctx context.Context, phase string, ids []string, cache *detailCache, handle func([]*wireLead) error) error {
 	chunk := k.cfg.PageSize
+	var fetched atomic.Int64
+	k.env.ReportPhase(phase, 0, len(ids))
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
 		got := make([]*wireLead, len(part))
@@ -318,6 +322,7 @@ func (k *connector) eachDetail(ctx context.Context, ids []string, cache *detailC
 		for i, id := range part {
 			if w, ok := cache.get(id); ok {
 				got[i] = w
+				fetched.Add(1)
 				continue
 			}
 			wg.Add(1)
@@ -338,6 +343,7 @@ func (k *connector) eachDetail(ctx context.Context, ids []string, cache *detailC
 				}
 				cache.put(id, w)
 				got[i] = w
+				k.env.ReportPhase(phase, int(fetched.Add(1)), len(ids))
 			}()
 		}
 		wg.Wait()
@@ -351,6 +357,7 @@ func (k *connector) eachDetail(ctx context.Context, ids []string, cache *detailC
 			return err
 		}
 	}
+	k.env.ReportPhase(phase, len(ids), len(ids))
 	return nil
 }
 

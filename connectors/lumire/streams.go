@@ -46,8 +46,7 @@ func newConnector(c *Config, env connectors.Env) (*connector, error) {
 
 // HTTPStats reports the connector's HTTP traffic.
 func (k *connector) HTTPStats() connectors.HTTPStats {
-	s := k.c.http.Stats()
-	return connectors.HTTPStats{Requests: s.Requests, Retries: s.Retries, RateLimited: s.RateLimited, Waited: s.RateLimitWait + s.BackoffWait}
+	return connectors.StatsOf(k.c.http.Stats())
 }
 
 // Close logs the session out, so that scheduled runs do not pile up open
